@@ -1,0 +1,186 @@
+"""One exception tree for everything orderstatus raises.
+
+Every message is one lowercase line naming the provider and the order where known. No error
+carries a credential: the client scrubs every configured secret (and its URL-encoded forms)
+from messages and URLs before an error leaves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "InvalidOrderIdError",
+    "InvalidWebhookError",
+    "OrderNotFoundError",
+    "OrderStatusError",
+    "OutcomeUnknownError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "RateLimitedError",
+    "ResponseFormatError",
+    "TransitionNotAllowedError",
+    "UnknownProviderError",
+    "UnmappedStatusError",
+    "UpdateNotSupportedError",
+    "UpdateRejectedError",
+]
+
+
+class OrderStatusError(Exception):
+    """Base of every error orderstatus raises."""
+
+    retryable: bool = False
+    """Whether trying the same call again later may succeed."""
+
+    def __init__(
+        self, detail: str, *, provider: str | None = None, order_id: str | None = None
+    ) -> None:
+        self.detail = " ".join(detail.split())
+        self.provider = provider
+        self.order_id = order_id
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The one-line message: ``provider order 'id': detail``."""
+        where = []
+        if self.provider:
+            where.append(self.provider)
+        if self.order_id is not None:
+            where.append(f"order {self.order_id!r}")
+        return f"{' '.join(where)}: {self.detail}" if where else self.detail
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+    def scrub(self, clean: Callable[[str], str]) -> None:
+        """Pass every text this error carries through ``clean`` (used to remove secrets)."""
+        for name, value in vars(self).items():
+            if isinstance(value, str):
+                setattr(self, name, clean(value))
+            elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                setattr(self, name, tuple(clean(v) for v in value))
+        self.args = (self.message,)
+
+
+class ConfigurationError(OrderStatusError):
+    """Settings are missing, malformed or unsafe, or a plugin could not be set up."""
+
+
+class UnknownProviderError(ConfigurationError):
+    """No installed (or no configured) provider has that name."""
+
+
+class InvalidOrderIdError(OrderStatusError, ValueError):
+    """An order id is empty, too long, or holds characters that could change a URL."""
+
+
+class InvalidWebhookError(OrderStatusError, ValueError):
+    """A webhook notification is malformed: wrong content type, missing or bad order id."""
+
+
+class TransitionNotAllowedError(OrderStatusError):
+    """The provider's rules forbid this update; no request was sent."""
+
+    def __init__(
+        self, detail: str, *, provider: str | None = None, order_id: str | None = None,
+        current: str | None = None, target: str | None = None,
+        allowed: Iterable[str] = (), blocking: Iterable[str] = (),
+    ) -> None:
+        self.current = current
+        self.target = target
+        self.allowed = tuple(allowed)
+        """Statuses (or targets) that would have been accepted."""
+        self.blocking = tuple(blocking)
+        """Item statuses that block the update."""
+        super().__init__(detail, provider=provider, order_id=order_id)
+
+
+class UpdateNotSupportedError(OrderStatusError):
+    """The provider has no way to change an order's status; no request was sent."""
+
+
+class UnmappedStatusError(OrderStatusError):
+    """In strict mode: the provider answered a status with no canonical mapping."""
+
+    def __init__(
+        self, detail: str, *, provider: str | None = None, order_id: str | None = None,
+        native_status: str | None = None,
+    ) -> None:
+        self.native_status = native_status
+        super().__init__(detail, provider=provider, order_id=order_id)
+
+
+class OutcomeUnknownError(OrderStatusError):
+    """An update was sent but its answer was lost, and a fresh fetch could not settle it."""
+
+    retryable = True
+
+
+class ProviderError(OrderStatusError):
+    """The provider answered with an error, or could not be reached."""
+
+    def __init__(
+        self, detail: str, *, provider: str | None = None, order_id: str | None = None,
+        status_code: int | None = None, request_id: str | None = None,
+        url: str | None = None, retryable: bool | None = None,
+    ) -> None:
+        self.status_code = status_code
+        """HTTP status of the provider's answer, ``None`` when there was none."""
+        self.request_id = request_id
+        """The provider's request id header, for support tickets."""
+        self.url = url
+        """The request's URL with every credential removed."""
+        if retryable is not None:
+            self.retryable = retryable
+        super().__init__(detail, provider=provider, order_id=order_id)
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the credentials."""
+
+
+class OrderNotFoundError(ProviderError):
+    """The provider does not know this order id."""
+
+
+class RateLimitedError(ProviderError):
+    """The provider kept answering 429 until the retry budget ran out."""
+
+    retryable = True
+
+    def __init__(self, detail: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        """Seconds the provider asked to wait, or ``None`` when it did not say."""
+        super().__init__(detail, **kwargs)
+
+
+class ProviderUnavailableError(ProviderError):
+    """Server errors, timeouts or connection failures outlasted the retry budget."""
+
+    retryable = True
+
+
+class UpdateRejectedError(ProviderError):
+    """The provider refused an update that its documented rules allowed."""
+
+    def __init__(
+        self, detail: str, *, messages: Iterable[str] = (), reference: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.messages = tuple(messages)
+        """The provider's own error messages."""
+        self.reference = reference
+        """The provider's error reference code, for support tickets."""
+        super().__init__(detail, **kwargs)
+
+
+class ResponseFormatError(ProviderError):
+    """The provider's answer could not be parsed into a status."""

@@ -1,0 +1,168 @@
+"""Value objects: what a status looks like once it is canonical."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .errors import OrderStatusError
+from .lifecycle import ActionReason, OrderState, PaymentState
+
+__all__ = [
+    "FeedPage",
+    "FetchFailure",
+    "ItemStatus",
+    "OrderStatus",
+    "Secret",
+    "StatusChange",
+    "Tracking",
+    "utcnow",
+]
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Secret:
+    """A credential: prints as ``***`` everywhere; call :meth:`reveal` to use it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | Secret) -> None:
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str):
+            raise TypeError("a secret must be a string")
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret's value, for the one place that must send it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("secrets are not pickled")
+
+
+@attrs.frozen
+class Tracking:
+    """One parcel's tracking information; any part may be missing."""
+
+    carrier: str | None = None
+    """Carrier name as the provider spells it."""
+    number: str | None = None
+    """Tracking number."""
+    url: str | None = None
+    """Tracking page URL."""
+
+
+@attrs.frozen
+class ItemStatus:
+    """One line item's own status."""
+
+    item_id: str
+    """The provider's id for the item (or its position, where it has none)."""
+    state: OrderState
+    """Canonical state of this item."""
+    native_status: str
+    """The provider's status string, exactly as received."""
+    reason: ActionReason | None = None
+    """Why the item needs action, when ``state`` is ``action_required``."""
+    tracking: tuple[Tracking, ...] = ()
+    """Parcels this item travels in."""
+
+
+@attrs.frozen
+class OrderStatus:
+    """One observation of one order, in the canonical vocabulary.
+
+    ``state`` is always canonical; the provider's words are kept in ``native_status`` (and per
+    item) and its whole answer in ``raw``.
+    """
+
+    provider: str
+    """Provider name, e.g. ``"gooten"``."""
+    order_id: str
+    """The provider's order id."""
+    state: OrderState
+    """Canonical state (the aggregate of the items' states for per-item providers)."""
+    native_status: str
+    """Native status that decided ``state`` (for multi-item orders: the deciding item's)."""
+    reason: ActionReason | None = None
+    """Why the order needs action, when ``state`` is ``action_required``."""
+    payment: PaymentState | None = None
+    """Payment state, or ``None`` when the provider has no payment step for this order."""
+    native_payment: str | None = None
+    """Native payment status, exactly as received."""
+    items: tuple[ItemStatus, ...] = ()
+    """Every item's own status."""
+    tracking: tuple[Tracking, ...] = ()
+    """Every parcel of the order."""
+    provider_time: dt.datetime | None = None
+    """The provider's own timestamp for this status, when it gives one."""
+    observed_at: dt.datetime = attrs.field(factory=utcnow)
+    """When this process observed the status."""
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """The provider's payload, as parsed JSON (or form fields)."""
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the order can no longer change."""
+        from .lifecycle import is_terminal
+
+        return is_terminal(self.state)
+
+
+@attrs.frozen
+class StatusChange:
+    """What the tracker reports when an order's canonical state changes."""
+
+    provider: str
+    order_id: str
+    previous: OrderState | None
+    """State before the change; ``None`` for the first observation of an order."""
+    current: OrderState
+    skipped: tuple[OrderState, ...]
+    """States the order must have passed through unseen (created -> shipped: in_production)."""
+    anomaly: bool
+    """The move is not in the lifecycle table; applied because the provider is the truth."""
+    status: OrderStatus
+    """The observation that caused the change."""
+
+
+@attrs.frozen
+class FetchFailure:
+    """One order of a ``fetch_many`` that could not be fetched."""
+
+    provider: str
+    order_id: str
+    error: OrderStatusError
+
+
+@attrs.frozen
+class FeedPage:
+    """Statuses from a provider's change feed and the cursor to continue from."""
+
+    provider: str
+    statuses: tuple[OrderStatus, ...]
+    cursor: str | None
+    """Pass back as ``since`` to read on; ``None`` when the provider gave none."""

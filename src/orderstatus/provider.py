@@ -1,0 +1,325 @@
+"""What a provider plugin implements: a sans-I/O description of one provider.
+
+A provider builds :class:`httpx.Request` objects and parses :class:`httpx.Response` objects; it
+never sends anything. The client sends, retries, limits concurrency, maps HTTP failures to
+errors and maps native statuses to canonical ones, so every provider works sync and async.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import ipaddress
+import json
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+import cattrs
+import httpx
+
+from .errors import (
+    ConfigurationError,
+    InvalidOrderIdError,
+    InvalidWebhookError,
+    ResponseFormatError,
+    UpdateNotSupportedError,
+)
+from .lifecycle import ActionReason, OrderState, PaymentState
+from .models import Secret, Tracking
+
+__all__ = [
+    "Capabilities",
+    "NativeStatus",
+    "ParsedItem",
+    "ParsedOrder",
+    "Provider",
+    "UpdateRules",
+    "check_base_url",
+    "check_order_id",
+]
+
+T = TypeVar("T")
+
+MAX_ORDER_ID_LENGTH = 128
+_FORBIDDEN_IN_ID = frozenset("/?#\\%")
+
+
+@attrs.frozen
+class NativeStatus:
+    """Where one native status lands in the canonical lifecycle."""
+
+    state: OrderState
+    reason: ActionReason | None = None
+    note: str = ""
+    """Why this mapping was chosen (published in the docs)."""
+
+
+@attrs.frozen
+class UpdateRules:
+    """A provider's rules for status updates, in its own words."""
+
+    sources: frozenset[str]
+    """Native statuses every item must be in for an update to be accepted."""
+    targets: Mapping[OrderState, str]
+    """Canonical target -> the native status to send."""
+
+
+@attrs.frozen
+class Capabilities:
+    """What a provider can do."""
+
+    fetch: bool = True
+    update: bool = False
+    webhook: bool = False
+    feed: bool = False
+
+
+@attrs.frozen
+class ParsedItem:
+    """One item as the provider described it, before mapping."""
+
+    item_id: str
+    native_status: str | None = None
+    """The item's own status; ``None`` when items share the order's status."""
+    tracking: tuple[Tracking, ...] = ()
+
+
+@attrs.frozen
+class ParsedOrder:
+    """One order as the provider described it, before mapping.
+
+    Give ``native_status`` for providers with an order-level status, or per-item statuses in
+    ``items`` (the core aggregates them). Either way the core maps and checks every string.
+    """
+
+    order_id: str
+    native_status: str | None = None
+    items: tuple[ParsedItem, ...] = ()
+    native_payment: str | None = None
+    tracking: tuple[Tracking, ...] = ()
+    provider_time: dt.datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+def check_order_id(order_id: object, *, provider: str | None = None,
+                   max_length: int = MAX_ORDER_ID_LENGTH) -> str:
+    """Return ``order_id`` if it is safe to put in a URL, else raise :class:`InvalidOrderIdError`.
+
+    Ids are opaque, but empty or over-long ids, ``/ ? # \\ %``, ``..``, whitespace and control
+    characters are refused before any request is built.
+    """
+    if not isinstance(order_id, str):
+        raise InvalidOrderIdError(
+            f"order id must be a string, not {type(order_id).__name__}", provider=provider
+        )
+    shown = order_id if len(order_id) <= 40 else order_id[:40] + "…"
+    if not order_id or len(order_id) > max_length:
+        raise InvalidOrderIdError(
+            f"order id must be 1 to {max_length} characters, got {len(order_id)}",
+            provider=provider,
+        )
+    bad = next(
+        (c for c in order_id if c in _FORBIDDEN_IN_ID or c.isspace()
+         or unicodedata.category(c)[0] in "CZ"),
+        None,
+    )
+    if bad is not None:
+        raise InvalidOrderIdError(
+            f"order id {shown!r} holds a forbidden character {bad!r}", provider=provider
+        )
+    if ".." in order_id or order_id == ".":
+        raise InvalidOrderIdError(f"order id {shown!r} holds '..'", provider=provider)
+    return order_id
+
+
+def check_base_url(url: str | httpx.URL, *, provider: str) -> httpx.URL:
+    """Return ``url`` as an :class:`httpx.URL` ending in ``/``; refuse unsafe ones.
+
+    Plain ``http://`` is only accepted on loopback; credentials in the URL are refused.
+    """
+    try:
+        parsed = httpx.URL(str(url))
+    except (httpx.InvalidURL, TypeError) as err:
+        raise ConfigurationError(f"base_url is not a valid url: {err}", provider=provider) from err
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError("base_url must be an http(s) url with a host", provider=provider)
+    if parsed.userinfo:
+        raise ConfigurationError("base_url must not carry credentials", provider=provider)
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+        raise ConfigurationError(
+            f"plain http is refused for non-loopback host {parsed.host!r}; use https",
+            provider=provider,
+        )
+    if not parsed.path.endswith("/"):
+        parsed = parsed.copy_with(path=parsed.path + "/")
+    return parsed
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Provider(abc.ABC):
+    """Base class of every provider. Subclass it, fill in the class attributes, and register
+    the class from an ``orderstatus_register_providers`` hook.
+
+    Attributes a subclass sets:
+        name: the provider's name, lowercase, e.g. ``"gooten"``.
+        title: its display name.
+        settings_class: an attrs class with the provider's settings; fields typed
+            :class:`~orderstatus.Secret` never print. ``base_url`` is a recognised field.
+        default_base_url: where the real provider lives (a ``str`` ending in ``/``).
+        native_statuses: native status -> :class:`NativeStatus`.
+        payment_statuses: native payment status -> :class:`PaymentState`.
+        update_rules: :class:`UpdateRules`, or ``None`` when updates are not possible.
+        capabilities: :class:`Capabilities`.
+        concurrency: how many requests may be in flight to this provider at once.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    settings_class: ClassVar[type[Any]]
+    default_base_url: ClassVar[str]
+    native_statuses: ClassVar[Mapping[str, NativeStatus]]
+    payment_statuses: ClassVar[Mapping[str, PaymentState]] = {}
+    update_rules: ClassVar[UpdateRules | None] = None
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    concurrency: ClassVar[int] = 16
+    max_order_id_length: ClassVar[int] = MAX_ORDER_ID_LENGTH
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        configured = getattr(settings, "base_url", None)
+        self.base_url = check_base_url(configured or self.default_base_url, provider=self.name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.base_url}>"
+
+    # -- statuses ---------------------------------------------------------------------------
+
+    @classmethod
+    def native_key(cls, native_status: str) -> str:
+        """Normalise a native status for lookup; override to match variants as one status."""
+        return native_status
+
+    # -- credentials ------------------------------------------------------------------------
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential value in the settings, so the client can scrub them everywhere."""
+        values = (getattr(self.settings, f.name) for f in attrs.fields(type(self.settings)))
+        return tuple(v.reveal() for v in values if isinstance(v, Secret) and v.reveal())
+
+    def auth(self) -> httpx.Auth | None:
+        """Return the :class:`httpx.Auth` that signs this provider's requests, if any."""
+        return None
+
+    # -- order ids --------------------------------------------------------------------------
+
+    def check_order_id(self, order_id: object) -> str:
+        """Refuse ids that could change a URL; override to add provider-specific rules."""
+        return check_order_id(order_id, provider=self.name, max_length=self.max_order_id_length)
+
+    # -- fetch ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build_fetch(self, order_id: str) -> httpx.Request:
+        """Return the request that fetches one order."""
+
+    @abc.abstractmethod
+    def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
+        """Parse a successful (2xx) fetch response; raise core errors for anything else."""
+
+    # -- update -----------------------------------------------------------------------------
+
+    def build_update(self, order_id: str, native_target: str) -> httpx.Request:
+        """Return the request that sets ``order_id`` to ``native_target``."""
+        raise UpdateNotSupportedError(
+            f"{self.title} has no status update", provider=self.name, order_id=order_id
+        )
+
+    def parse_update(self, order_id: str, response: httpx.Response) -> None:
+        """Check a 2xx update response; raise :class:`UpdateRejectedError` if it says no."""
+        return
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def parse_webhook(
+        self, body: bytes, headers: httpx.Headers, query: httpx.QueryParams
+    ) -> str:
+        """Return the order id a webhook notification is about (never its status)."""
+        raise InvalidWebhookError(f"{self.title} sends no webhooks", provider=self.name)
+
+    # -- feed -------------------------------------------------------------------------------
+
+    def build_feed(self, since: str | None) -> httpx.Request:
+        """Return the request that reads the change feed from cursor ``since``."""
+        raise UpdateNotSupportedError(f"{self.title} has no change feed", provider=self.name)
+
+    def parse_feed(
+        self, since: str | None, response: httpx.Response
+    ) -> tuple[tuple[ParsedOrder, ...], str | None]:
+        """Parse a feed page into orders and the cursor to continue from."""
+        raise UpdateNotSupportedError(f"{self.title} has no change feed", provider=self.name)
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def classify_error(self, order_id: str | None, response: httpx.Response) -> Exception | None:
+        """Turn a provider-specific error answer into a core error, or return ``None``.
+
+        Called for every non-2xx response before the generic status-code mapping.
+        """
+        return None
+
+    # -- helpers for subclasses -------------------------------------------------------------
+
+    def json(self, order_id: str | None, response: httpx.Response) -> Any:
+        """Decode a JSON body or raise :class:`ResponseFormatError`."""
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ResponseFormatError(
+                f"answer is not json ({response.headers.get('content-type', 'no content type')})",
+                provider=self.name, order_id=order_id, status_code=response.status_code,
+            ) from err
+
+    def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:
+        """Structure ``data`` into ``cls`` with this provider's converter.
+
+        Unknown keys are tolerated; validation errors become :class:`ResponseFormatError`
+        naming the path of the offending field.
+        """
+        try:
+            return self.converter().structure(data, cls)
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as err:
+            problems = (
+                cattrs.transform_error(err) if isinstance(err, cattrs.BaseValidationError)
+                else [str(err)]
+            )
+            raise ResponseFormatError(
+                f"unexpected answer: {'; '.join(problems)}",
+                provider=self.name, order_id=order_id,
+            ) from err
+
+    _converter: ClassVar[cattrs.Converter | None] = None
+
+    @classmethod
+    def converter(cls) -> cattrs.Converter:
+        """This provider's private converter; override :meth:`configure_converter` to add hooks."""
+        if cls.__dict__.get("_converter") is None:
+            conv = cattrs.Converter(forbid_extra_keys=False)
+            cls.configure_converter(conv)
+            cls._converter = conv
+        assert cls._converter is not None
+        return cls._converter
+
+    @classmethod
+    def configure_converter(cls, converter: cattrs.Converter) -> None:
+        """Register structure hooks for this provider's payloads."""
+        return

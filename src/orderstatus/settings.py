@@ -1,0 +1,63 @@
+"""Building a provider's settings from a mapping or from environment variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import cattrs
+
+from .errors import ConfigurationError
+from .models import Secret
+
+__all__ = ["env_names", "settings_from_env", "settings_from_mapping"]
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+_converter.register_structure_hook(Secret, lambda value, _: Secret(value))
+
+
+def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
+    """Structure ``values`` (a mapping, or already a ``cls``) into ``cls``.
+
+    Unknown keys are refused; no value is ever echoed in an error.
+    """
+    if isinstance(values, cls):
+        return values
+    if not isinstance(values, Mapping):
+        raise ConfigurationError(
+            f"settings must be a mapping, not {type(values).__name__}", provider=provider
+        )
+    try:
+        return _converter.structure(dict(values), cls)
+    except cattrs.BaseValidationError as err:
+        problems = "; ".join(_describe(err))
+        raise ConfigurationError(f"invalid settings: {problems}", provider=provider) from None
+    except (TypeError, ValueError) as err:
+        raise ConfigurationError(
+            f"invalid settings: {type(err).__name__}", provider=provider
+        ) from None
+
+
+def _describe(err: cattrs.BaseValidationError) -> list[str]:
+    problems = []
+    for line in cattrs.transform_error(err, path="settings"):
+        # transform_error names the key and type; strip any echoed value just in case
+        problems.append(line.split(":", 1)[0] if "extra fields" not in line else line)
+    return problems
+
+
+def env_names(provider: str, cls: type[Any]) -> dict[str, str]:
+    """Field -> environment variable: ``client_id`` -> ``ORDERSTATUS_PRINTAPI_CLIENT_ID``."""
+    prefix = f"ORDERSTATUS_{provider.upper()}_"
+    return {f.name: prefix + f.name.upper() for f in attrs.fields(cls)}
+
+
+def settings_from_env(provider: str, cls: type[Any], environ: Mapping[str, str]) -> Any | None:
+    """Settings from ``environ``, or ``None`` when none of the provider's variables is set."""
+    values = {
+        field: environ[var] for field, var in env_names(provider, cls).items() if environ.get(var)
+    }
+    if not values:
+        return None
+    return settings_from_mapping(provider, cls, values)
