@@ -35,7 +35,10 @@ T = TypeVar("T")
 OrderRef = tuple[str, str]
 """``(provider, order_id)``."""
 FetchResult = OrderStatus | FetchFailure
-_USER_AGENT = "orderstatus/0.1 (+https://pypi.org/project/orderstatus/)"
+_DEFAULT_HEADERS = {
+    "user-agent": "orderstatus/0.1 (+https://pypi.org/project/orderstatus/)",
+    "accept": "application/json",
+}
 
 
 class _BaseClient(Generic[T]):
@@ -121,10 +124,16 @@ class _BaseClient(Generic[T]):
         return {
             "auth": provider.auth(),
             "timeout": self._timeout,
-            "headers": {"user-agent": _USER_AGENT, "accept": "application/json"},
             "limits": httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
             "follow_redirects": False,
         }
+
+    def _prepare(self, request: httpx.Request) -> httpx.Request:
+        """Give a provider-built request the client's defaults (headers, timeout)."""
+        for name, value in _DEFAULT_HEADERS.items():
+            request.headers.setdefault(name, value)
+        request.extensions.setdefault("timeout", self._timeout.as_dict())
+        return request
 
     def webhook_order_id(
         self, provider: str, *, body: bytes | str, headers: Mapping[str, str] | None = None,
@@ -178,7 +187,7 @@ class Client(_BaseClient[httpx.BaseTransport]):
                     return done.value  # type: ignore[no-any-return]
                 if isinstance(effect, Send):
                     try:
-                        reply = self._client_for(effect.provider).send(effect.request)
+                        reply = self._client_for(effect.provider).send(self._prepare(effect.request))
                     except (httpx.HTTPError, OrderStatusError) as err:
                         reply = err
                 else:
@@ -302,7 +311,9 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
                     return done.value  # type: ignore[no-any-return]
                 if isinstance(effect, Send):
                     try:
-                        reply = await self._client_for(effect.provider).send(effect.request)
+                        reply = await self._client_for(effect.provider).send(
+                            self._prepare(effect.request)
+                        )
                     except (httpx.HTTPError, OrderStatusError) as err:
                         reply = err
                 else:

@@ -109,7 +109,7 @@ class Operations:
     ) -> Op[httpx.Response]:
         """Send with retries; return a 2xx response or raise a core error."""
         started = time.monotonic()
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             attempt += 1
             reply = yield Send(provider.name, request)
@@ -131,12 +131,12 @@ class Operations:
                 if not (safe or not_sent):
                     raise _SentButLost(error)
                 may_retry = isinstance(reply, httpx.TransportError)
-            wait = (
-                self.retry.delay(attempt, retry_after, time.monotonic() - started)
-                if may_retry else None
-            )
+            # waits count even when sleeping is faked, so the total budget is deterministic
+            elapsed = max(time.monotonic() - started, waited)
+            wait = self.retry.delay(attempt, retry_after, elapsed) if may_retry else None
             if wait is None:
                 raise error
+            waited += wait
             yield Sleep(wait)
 
     def error_for(

@@ -1,0 +1,57 @@
+"""Order-id and base-URL checks every provider inherits."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orderstatus import ConfigurationError, InvalidOrderIdError, check_order_id
+from orderstatus.provider import check_base_url
+
+SAFE = st.text(string.ascii_letters + string.digits + "-_.:~@+=", min_size=1, max_size=128)
+
+
+@given(SAFE.filter(lambda s: ".." not in s and s != "."))
+def test_safe_ids_pass_unchanged(order_id: str) -> None:
+    assert check_order_id(order_id) == order_id
+
+
+@given(st.text(max_size=40), st.sampled_from(list("/?#\\% \t\n\r\x00\x7f\u2028")),
+       st.text(max_size=40))
+def test_ids_with_url_changing_characters_are_refused(before: str, bad: str, after: str) -> None:
+    with pytest.raises(InvalidOrderIdError):
+        check_order_id(before + bad + after, provider="p")
+
+
+@given(st.one_of(st.integers(), st.none(), st.binary(), st.floats()))
+def test_non_strings_are_refused(value: object) -> None:
+    with pytest.raises(InvalidOrderIdError, match="must be a string"):
+        check_order_id(value)
+
+
+def test_length_bounds() -> None:
+    assert check_order_id("x" * 128) == "x" * 128
+    for bad in ("", "x" * 129):
+        with pytest.raises(InvalidOrderIdError, match="1 to 128 characters"):
+            check_order_id(bad)
+
+
+def test_long_ids_are_shortened_in_messages() -> None:
+    with pytest.raises(InvalidOrderIdError) as caught:
+        check_order_id("a" * 100 + "/")
+    assert len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize("url", ["https://api.example/v1", "http://127.0.0.1:9/", "http://localhost/x/"])
+def test_good_base_urls(url: str) -> None:
+    assert str(check_base_url(url, provider="p")).endswith("/")
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/", "http://api.example/", "file:///etc/",
+                                 "https:///nohost", "not a url at all", "https://u:p@h.example/"])
+def test_bad_base_urls(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        check_base_url(url, provider="p")
