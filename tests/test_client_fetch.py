@@ -18,7 +18,7 @@ from orderstatus import (
     PaymentState,
     UnknownProviderError,
     UnmappedStatusError,
-    UpdateNotSupportedError,
+    FeedNotSupportedError,
 )
 
 from .conftest import Api
@@ -198,7 +198,7 @@ def test_feed_of_a_provider_without_one_is_refused(sandbox: FakeshopSandbox) -> 
     try:
         with Client({"fakeshop": sandbox.settings("http://127.0.0.1/v1/")},
                     transport=sandbox.transport()) as client, \
-                pytest.raises(UpdateNotSupportedError, match="no change feed"):
+                pytest.raises(FeedNotSupportedError, match="no change feed"):
             client.feed("fakeshop")
     finally:
         FakeshopProvider.capabilities = original

@@ -52,6 +52,16 @@ def test_refused_target_sends_nothing(local: Api, sandbox: FakeshopSandbox, targ
     assert sandbox.requests == []
 
 
+def test_dry_run_checks_the_rules_and_sends_nothing(local: Api, sandbox: FakeshopSandbox) -> None:
+    order = sandbox.create_order(items=2)
+    status = local.update("fakeshop", order, OrderState.CANCELLED, dry_run=True)
+    assert status.state is OrderState.CREATED
+    sandbox.set_status(order, "making", items=[0])
+    with pytest.raises(TransitionNotAllowedError):
+        local.update("fakeshop", order, OrderState.CANCELLED, dry_run=True)
+    assert [m for m, _ in sandbox.requests] == ["GET", "GET"]
+
+
 def test_update_to_where_the_order_already_is_sends_no_update(
     local: Api, sandbox: FakeshopSandbox
 ) -> None:
@@ -164,3 +174,18 @@ def test_update_of_a_provider_without_updates_is_refused(sandbox: FakeshopSandbo
     finally:
         FakeshopProvider.update_rules = original
     assert sandbox.requests == []
+
+
+def test_server_error_on_an_applied_update_is_settled_by_a_fetch(
+    local: Api, sandbox: FakeshopSandbox
+) -> None:
+    order = sandbox.create_order()
+    original = sandbox.route
+
+    def apply_then_fail(request: httpx.Request) -> httpx.Response:
+        response = original(request)
+        return httpx.Response(502) if request.method == "POST" else response
+
+    sandbox.route = apply_then_fail  # type: ignore[method-assign]
+    assert local.update("fakeshop", order, OrderState.CANCELLED).state is OrderState.CANCELLED
+    assert [m for m, _ in sandbox.requests] == ["GET", "POST", "GET"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import errors, lifecycle
 from .client import AsyncClient, Client, OrderRef
 from .errors import (
     AuthenticationError,
     ConfigurationError,
+    FeedNotSupportedError,
     InvalidOrderIdError,
     InvalidWebhookError,
+    NotSupportedError,
     OrderNotFoundError,
     OrderStatusError,
     OutcomeUnknownError,
@@ -21,6 +26,7 @@ from .errors import (
     UnmappedStatusError,
     UpdateNotSupportedError,
     UpdateRejectedError,
+    WebhookContentTypeError,
 )
 from .hookspecs import hookimpl
 from .lifecycle import ActionReason, OrderState, PaymentState
@@ -37,7 +43,37 @@ from .provider import (
 )
 from .retry import RetryPolicy
 
+if TYPE_CHECKING:
+    from .stores import HistoryEntry, MemoryStore, Outcome, SQLiteStore, Store
+    from .tracking import Tracker
+    from .watch import Watcher
+    from .webhooks import WebhookReceiver, WebhookResponse, webhook_app
+
 __version__ = "0.1.0"
+
+# Imported on first use, so that ``import orderstatus`` stays light (no sqlite3, no receiver).
+_LAZY = {
+    "HistoryEntry": "stores",
+    "MemoryStore": "stores",
+    "Outcome": "stores",
+    "SQLiteStore": "stores",
+    "Store": "stores",
+    "Tracker": "tracking",
+    "Watcher": "watch",
+    "WebhookReceiver": "webhooks",
+    "WebhookResponse": "webhooks",
+    "webhook_app": "webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'orderstatus' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ActionReason",
@@ -46,17 +82,22 @@ __all__ = [
     "Capabilities",
     "Client",
     "ConfigurationError",
+    "FeedNotSupportedError",
     "FeedPage",
     "FetchFailure",
+    "HistoryEntry",
     "InvalidOrderIdError",
     "InvalidWebhookError",
     "ItemStatus",
+    "MemoryStore",
     "NativeStatus",
+    "NotSupportedError",
     "OrderNotFoundError",
     "OrderRef",
     "OrderState",
     "OrderStatus",
     "OrderStatusError",
+    "Outcome",
     "OutcomeUnknownError",
     "ParsedItem",
     "ParsedOrder",
@@ -69,8 +110,11 @@ __all__ = [
     "Registry",
     "ResponseFormatError",
     "RetryPolicy",
+    "SQLiteStore",
     "Secret",
     "StatusChange",
+    "Store",
+    "Tracker",
     "Tracking",
     "TransitionNotAllowedError",
     "UnknownProviderError",
@@ -78,10 +122,15 @@ __all__ = [
     "UpdateNotSupportedError",
     "UpdateRejectedError",
     "UpdateRules",
+    "Watcher",
+    "WebhookContentTypeError",
+    "WebhookReceiver",
+    "WebhookResponse",
     "__version__",
     "check_order_id",
     "default_registry",
     "errors",
     "hookimpl",
     "lifecycle",
+    "webhook_app",
 ]

@@ -13,8 +13,10 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
+    "FeedNotSupportedError",
     "InvalidOrderIdError",
     "InvalidWebhookError",
+    "NotSupportedError",
     "OrderNotFoundError",
     "OrderStatusError",
     "OutcomeUnknownError",
@@ -27,6 +29,7 @@ __all__ = [
     "UnmappedStatusError",
     "UpdateNotSupportedError",
     "UpdateRejectedError",
+    "WebhookContentTypeError",
 ]
 
 
@@ -86,6 +89,10 @@ class InvalidWebhookError(OrderStatusError, ValueError):
     """A webhook notification is malformed: wrong content type, missing or bad order id."""
 
 
+class WebhookContentTypeError(InvalidWebhookError):
+    """A webhook notification has a content type the provider never sends (HTTP 415)."""
+
+
 class TransitionNotAllowedError(OrderStatusError):
     """The provider's rules forbid this update; no request was sent."""
 
@@ -103,8 +110,16 @@ class TransitionNotAllowedError(OrderStatusError):
         super().__init__(detail, provider=provider, order_id=order_id)
 
 
-class UpdateNotSupportedError(OrderStatusError):
+class NotSupportedError(OrderStatusError):
+    """The provider cannot do this at all; no request was sent."""
+
+
+class UpdateNotSupportedError(NotSupportedError):
     """The provider has no way to change an order's status; no request was sent."""
+
+
+class FeedNotSupportedError(NotSupportedError):
+    """The provider has no change feed; no request was sent."""
 
 
 class UnmappedStatusError(OrderStatusError):

@@ -15,6 +15,7 @@ import httpx
 
 from .errors import (
     AuthenticationError,
+    FeedNotSupportedError,
     InvalidOrderIdError,
     OrderNotFoundError,
     OrderStatusError,
@@ -222,8 +223,13 @@ class Operations:
     def update(
         self, name: str, order_id: str, target: OrderState | str, *,
         current: OrderStatus | None, confirm: bool, strict: bool | None = None,
+        dry_run: bool = False,
     ) -> Op[OrderStatus]:
-        """Move an order to ``target`` under the provider's rules."""
+        """Move an order to ``target`` under the provider's rules.
+
+        With ``dry_run`` the rules are checked (after a fetch, unless ``current`` is given) and
+        the current status is returned without sending the update.
+        """
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         rules = provider.update_rules
@@ -260,11 +266,14 @@ class Operations:
                 provider=name, order_id=oid, current=current.state.value, target=goal.value,
                 allowed=sorted(rules.sources), blocking=blocking,
             )
+        if dry_run:
+            return current
         request = provider.build_update(oid, native_target)
         try:
             response = yield from self.exchange(provider, request, order_id=oid, safe=False)
             self.parse(provider, oid, provider.parse_update, oid, response)
-        except UpdateRejectedError:
+        except (UpdateRejectedError, ProviderUnavailableError):
+            # refused, or a server error that may hide an applied update: the order decides
             fresh = yield from self.fetch(name, oid, strict=False)
             if self.reached(provider, fresh, native_target):
                 return fresh
@@ -327,7 +336,7 @@ class Operations:
         """Read one page of a provider's change feed."""
         provider = self.provider(name)
         if not provider.capabilities.feed:
-            raise UpdateNotSupportedError(f"{provider.title} has no change feed", provider=name)
+            raise FeedNotSupportedError(f"{provider.title} has no change feed", provider=name)
         request = provider.build_feed(since)
         response = yield from self.exchange(provider, request, order_id=None, safe=True)
         orders, cursor = self.parse(provider, None, provider.parse_feed, since, response)

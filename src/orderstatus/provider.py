@@ -14,6 +14,7 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlencode
 
 import attrs
 import cattrs
@@ -21,6 +22,7 @@ import httpx
 
 from .errors import (
     ConfigurationError,
+    FeedNotSupportedError,
     InvalidOrderIdError,
     InvalidWebhookError,
     ResponseFormatError,
@@ -198,6 +200,7 @@ class Provider(abc.ABC):
         self.settings = settings
         configured = getattr(settings, "base_url", None)
         self.base_url = check_base_url(configured or self.default_base_url, provider=self.name)
+        self._base = str(self.base_url)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.base_url}>"
@@ -208,6 +211,20 @@ class Provider(abc.ABC):
     def native_key(cls, native_status: str) -> str:
         """Normalise a native status for lookup; override to match variants as one status."""
         return native_status
+
+    def url(self, *segments: str, params: Mapping[str, str] | None = None) -> httpx.URL:
+        """``base_url`` plus ``segments`` (each percent-encoded) and ``params`` as the query.
+
+        ``self.url("orders", order_id, params={"key": …})`` parses one URL where
+        ``base_url.join(…)`` with ``params=`` parses three, and a segment can never change the
+        path: ``/``, ``?`` and ``#`` in it are encoded; empty, ``.`` and ``..`` are refused.
+        """
+        if any(s in ("", ".", "..") for s in segments):
+            raise ValueError("url segments must not be empty, '.' or '..'")
+        text = self._base + "/".join(quote(s, safe="") for s in segments)
+        if params:
+            text += "?" + urlencode(params, quote_via=quote)
+        return httpx.URL(text)
 
     # -- credentials ------------------------------------------------------------------------
 
@@ -260,13 +277,13 @@ class Provider(abc.ABC):
 
     def build_feed(self, since: str | None) -> httpx.Request:
         """Return the request that reads the change feed from cursor ``since``."""
-        raise UpdateNotSupportedError(f"{self.title} has no change feed", provider=self.name)
+        raise FeedNotSupportedError(f"{self.title} has no change feed", provider=self.name)
 
     def parse_feed(
         self, since: str | None, response: httpx.Response
     ) -> tuple[tuple[ParsedOrder, ...], str | None]:
         """Parse a feed page into orders and the cursor to continue from."""
-        raise UpdateNotSupportedError(f"{self.title} has no change feed", provider=self.name)
+        raise FeedNotSupportedError(f"{self.title} has no change feed", provider=self.name)
 
     # -- errors -----------------------------------------------------------------------------
 
