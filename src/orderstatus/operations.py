@@ -123,8 +123,8 @@ class Operations:
                 may_retry = reply.status_code in RETRYABLE_STATUS and (
                     safe or reply.status_code == 429
                 )
-            elif isinstance(reply, OrderStatusError):
-                raise reply
+            elif isinstance(reply, OrderStatusError):  # raised by the provider's auth flow
+                raise self.complete(reply, {"provider": provider.name, "order_id": order_id})
             else:
                 assert isinstance(reply, Exception)
                 error = self.transport_error(provider, order_id, request, reply)

@@ -31,20 +31,13 @@ def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
     try:
         return _converter.structure(dict(values), cls)
     except cattrs.BaseValidationError as err:
-        problems = "; ".join(_describe(err))
+        # transform_error names the field and the expected type, never the value
+        problems = "; ".join(cattrs.transform_error(err, path="settings"))
         raise ConfigurationError(f"invalid settings: {problems}", provider=provider) from None
     except (TypeError, ValueError) as err:
         raise ConfigurationError(
             f"invalid settings: {type(err).__name__}", provider=provider
         ) from None
-
-
-def _describe(err: cattrs.BaseValidationError) -> list[str]:
-    problems = []
-    for line in cattrs.transform_error(err, path="settings"):
-        # transform_error names the key and type; strip any echoed value just in case
-        problems.append(line.split(":", 1)[0] if "extra fields" not in line else line)
-    return problems
 
 
 def env_names(provider: str, cls: type[Any]) -> dict[str, str]:

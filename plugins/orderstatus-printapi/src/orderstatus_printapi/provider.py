@@ -1,0 +1,157 @@
+"""The Print API provider: sans-I/O requests and parsers for printapi.nl's REST API (v2)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import cattrs
+import httpx
+
+from orderstatus import (
+    Capabilities,
+    NativeStatus,
+    OrderState,
+    ParsedItem,
+    ParsedOrder,
+    PaymentState,
+    Provider,
+    Tracking,
+)
+from orderstatus.errors import ResponseFormatError
+
+from . import payloads
+from .auth import ClientCredentialsAuth
+from .settings import BASE_URLS, PrintApiSettings
+from .timestamps import format_provider_time
+from .webhook import webhook_order_id
+
+__all__ = ["PrintApiProvider"]
+
+
+class PrintApiProvider(Provider):
+    """Print API (printapi.nl): one status per order, an optional payment, no status update."""
+
+    name = "printapi"
+    title = "Print API"
+    settings_class = PrintApiSettings
+    default_base_url = BASE_URLS["test"]
+    native_statuses: ClassVar[Mapping[str, NativeStatus]] = {
+        "Created": NativeStatus(
+            OrderState.CREATED,
+            note="placed, awaiting files and/or payment; whether payment is still due shows "
+                 "in the separate payment status, so the order is not action_required",
+        ),
+        "Processing": NativeStatus(
+            OrderState.IN_PRODUCTION,
+            note="Print API reports no finer production steps: all of processing is "
+                 "in_production",
+        ),
+        "Shipped": NativeStatus(
+            OrderState.SHIPPED,
+            note="handed to the carrier; Print API never reports delivery, so shipped is "
+                 "the last state it shows",
+        ),
+        "Cancelled": NativeStatus(
+            OrderState.CANCELLED,
+            note="cancelled by Print API or on request, or because the payment link expired "
+                 "(payment cancelled too)",
+        ),
+    }
+    payment_statuses: ClassVar[Mapping[str, PaymentState]] = {
+        "Open": PaymentState.OPEN,
+        "Successful": PaymentState.PAID,
+        "Cancelled": PaymentState.CANCELLED,
+    }
+    update_rules = None
+    capabilities = Capabilities(fetch=True, update=False, webhook=True, feed=True)
+    concurrency = 8
+    max_order_id_length = 64
+
+    def __init__(self, settings: PrintApiSettings) -> None:
+        super().__init__(settings)
+        self.settings: PrintApiSettings = settings
+        self.clock: Callable[[], float] = time.monotonic
+        """Monotonic clock deciding when the cached token is renewed (swap it in tests)."""
+
+    @classmethod
+    def native_key(cls, native_status: str) -> str:
+        """Match statuses regardless of case and surrounding spaces (``created`` = ``Created``)."""
+        return native_status.strip().casefold()
+
+    @classmethod
+    def configure_converter(cls, converter: cattrs.Converter) -> None:
+        payloads.configure(converter)
+
+    def auth(self) -> httpx.Auth:
+        """A fresh client-credentials auth: one token cache per HTTP client."""
+        return ClientCredentialsAuth(
+            self.base_url.join("oauth"), self.settings.client_id, self.settings.client_secret,
+            provider=self.name, clock=self.clock,
+        )
+
+    # -- fetch ------------------------------------------------------------------------------
+
+    def build_fetch(self, order_id: str) -> httpx.Request:
+        return httpx.Request("GET", self.url("orders", order_id))
+
+    def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
+        data = self._object(order_id, response)
+        order = self.structure(order_id, data, payloads.Order)
+        if order.id != order_id:
+            raise ResponseFormatError(
+                f"answer is about order {order.id[:64]!r}", provider=self.name, order_id=order_id
+            )
+        return ParsedOrder(
+            order_id=order_id,
+            native_status=order.status,
+            items=tuple(ParsedItem(item.id) for item in order.items),
+            native_payment=order.checkout.status if order.checkout is not None else None,
+            tracking=(Tracking(url=order.trackingUrl),) if order.trackingUrl else (),
+            provider_time=order.dateTime,
+            raw=data,
+        )
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def parse_webhook(
+        self, body: bytes, headers: httpx.Headers, query: httpx.QueryParams
+    ) -> str:
+        """The ``orderId`` of a form-encoded notification; the query string is ignored."""
+        return webhook_order_id(body, headers, provider=self.name)
+
+    # -- feed -------------------------------------------------------------------------------
+
+    def build_feed(self, since: str | None) -> httpx.Request:
+        params = None if since is None else {"since": since}
+        return httpx.Request("GET", self.url("sync", "statuses", params=params))
+
+    def parse_feed(
+        self, since: str | None, response: httpx.Response
+    ) -> tuple[tuple[ParsedOrder, ...], str | None]:
+        """Orders that changed, and the cursor: the answer's ``since``, else the newest entry's
+        ``dateTime``, else the ``since`` asked for (never back to the start)."""
+        data = self._object(None, response)
+        answer = self.structure(None, data, payloads.FeedAnswer)
+        raws: list[Any] = data["results"]
+        orders = tuple(
+            ParsedOrder(entry.id, native_status=entry.status, provider_time=entry.dateTime,
+                        raw=raw)
+            for entry, raw in zip(answer.results, raws, strict=True)
+        )
+        if answer.since:
+            return orders, answer.since
+        dated = [e.dateTime for e in answer.results if e.dateTime is not None]
+        return orders, (format_provider_time(max(dated)) if dated else since)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _object(self, order_id: str | None, response: httpx.Response) -> dict[str, Any]:
+        data = self.json(order_id, response)
+        if not isinstance(data, dict):
+            raise ResponseFormatError(
+                f"answer is a json {type(data).__name__}, not an object",
+                provider=self.name, order_id=order_id, status_code=response.status_code,
+            )
+        return data

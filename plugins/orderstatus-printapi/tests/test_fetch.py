@@ -1,0 +1,146 @@
+"""Fetching orders from the sandbox: statuses, payments, tracking, items, time, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from orderstatus import OrderState, PaymentState
+from orderstatus.errors import (
+    InvalidOrderIdError,
+    OrderNotFoundError,
+    UnmappedStatusError,
+    UpdateNotSupportedError,
+)
+from orderstatus.testing.sandbox import EPOCH
+
+STATES = {
+    "Created": OrderState.CREATED,
+    "Processing": OrderState.IN_PRODUCTION,
+    "Shipped": OrderState.SHIPPED,
+    "Cancelled": OrderState.CANCELLED,
+}
+PAYMENTS = {
+    "Open": PaymentState.OPEN,
+    "Successful": PaymentState.PAID,
+    "Cancelled": PaymentState.CANCELLED,
+}
+
+
+def test_every_documented_status(api, sandbox):
+    for native, state in STATES.items():
+        order_id = sandbox.create_order()
+        sandbox.set_status(order_id, native)
+        status = api.fetch(order_id)
+        assert (status.state, status.native_status, status.reason) == (state, native, None)
+        assert status.provider == "printapi"
+        assert status.order_id == order_id
+
+
+def test_every_documented_payment_status(api, sandbox):
+    for native, payment in PAYMENTS.items():
+        order_id = sandbox.create_order(checkout=True)
+        sandbox.set_payment(order_id, native)
+        status = api.fetch(order_id)
+        assert (status.payment, status.native_payment) == (payment, native)
+        assert status.raw["checkout"]["status"] == native
+
+
+def test_cancelled_payment_cancels_the_order(api, sandbox):
+    order_id = sandbox.create_order(checkout=True)
+    sandbox.set_payment(order_id, "Cancelled")
+    status = api.fetch(order_id)
+    assert (status.state, status.payment) == (OrderState.CANCELLED, PaymentState.CANCELLED)
+
+
+def test_no_checkout_means_no_payment(api, sandbox):
+    status = api.fetch(sandbox.create_order())
+    assert status.payment is None
+    assert status.native_payment is None
+    assert "checkout" not in status.raw
+
+
+def test_items_are_listed_and_inherit_the_order_status(api, sandbox):
+    order_id = sandbox.create_order(items=3)
+    sandbox.set_status(order_id, "Processing")
+    status = api.fetch(order_id)
+    assert [i.item_id for i in status.items] == [f"{order_id}-{n}" for n in (1, 2, 3)]
+    assert {(i.state, i.native_status) for i in status.items} == {
+        (OrderState.IN_PRODUCTION, "Processing")
+    }
+
+
+def test_tracking_url_once_shipped(api, sandbox):
+    order_id = sandbox.create_order()
+    assert api.fetch(order_id).tracking == ()
+    sandbox.set_status(order_id, "Shipped", tracking_url="https://track.example/abc")
+    (tracking,) = api.fetch(order_id).tracking
+    assert (tracking.url, tracking.carrier, tracking.number) == (
+        "https://track.example/abc", None, None
+    )
+
+
+def test_provider_time_is_the_sandbox_time_of_the_last_change(api, sandbox):
+    order_id = sandbox.create_order()
+    sandbox.advance(3600)
+    sandbox.set_status(order_id, "Processing")
+    status = api.fetch(order_id)
+    assert status.provider_time == EPOCH + dt.timedelta(hours=1)
+    # Amsterdam wall-clock time on the wire (CET in January), seven fractional digits
+    assert status.raw["dateTime"] == "2026-01-01T02:00:00.0000000"
+
+
+def test_raw_payload_is_kept(api, sandbox):
+    status = api.fetch(sandbox.create_order(checkout=True))
+    assert status.raw["shipping"]["method"]["name"] == "Standaard"
+    assert status.raw["checkout"]["paymentUrl"].endswith("/start")
+
+
+def test_unknown_status_is_unknown_and_strict_raises(api, sandbox):
+    order_id = sandbox.create_order(checkout=True)
+    sandbox.set_status(order_id, "OnHold", payment="Refunded", undocumented=True)
+    status = api.fetch(order_id)
+    assert (status.state, status.native_status) == (OrderState.UNKNOWN, "OnHold")
+    assert (status.payment, status.native_payment) == (None, "Refunded")
+    with pytest.raises(UnmappedStatusError, match="unmapped"):
+        api.fetch(order_id, strict=True)
+
+
+def test_statuses_match_regardless_of_case(api, sandbox):
+    order_id = sandbox.create_order()
+    sandbox.orders[order_id].status = " shipped "
+    assert api.fetch(order_id).state is OrderState.SHIPPED
+
+
+def test_unknown_order_is_not_found(api):
+    with pytest.raises(OrderNotFoundError) as caught:
+        api.fetch("99999999")
+    assert caught.value.status_code == 404
+
+
+def test_unsafe_order_id_is_refused_before_any_request(api, sandbox):
+    for bad in ("a/b", "../x", "", "x" * 65, "1 2"):
+        with pytest.raises(InvalidOrderIdError):
+            api.fetch(bad)
+    assert sandbox.requests == []
+
+
+def test_update_is_refused_without_any_request(api, sandbox):
+    order_id = sandbox.create_order()
+    assert not api.client.provider("printapi").capabilities.update
+    for target in ("cancelled", "on_hold", "created"):
+        with pytest.raises(UpdateNotSupportedError, match="no status update"):
+            api.update(order_id, target)
+    assert sandbox.requests == []
+
+
+def test_fetch_many(api, sandbox):
+    ids = [sandbox.create_order() for _ in range(12)]
+    sandbox.set_status(ids[0], "Shipped")
+    results = api.fetch_many([*ids, "nope-1"])
+    states = {r.order_id: getattr(r, "state", None) for r in results}
+    assert states[ids[0]] is OrderState.SHIPPED
+    assert all(states[i] is OrderState.CREATED for i in ids[1:])
+    (failure,) = [r for r in results if r.order_id == "nope-1"]
+    assert isinstance(failure.error, OrderNotFoundError)

@@ -1,0 +1,132 @@
+"""The sandbox itself: its control API, documented endpoints, OAuth and payment expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from orderstatus_printapi import PrintApiSandbox
+
+from orderstatus import Client, OrderState, PaymentState
+from orderstatus.testing.asgi import serve
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def served(sandbox) -> Iterator[httpx.Client]:
+    """Raw HTTP to the sandbox on loopback, with a fresh access token."""
+    with serve(sandbox.asgi()) as url, httpx.Client(base_url=url) as http:
+        token = http.post("v2/oauth", data={
+            "grant_type": "client_credentials", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        }).json()["access_token"]
+        http.headers["authorization"] = f"Bearer {token}"
+        yield http
+
+
+def test_control_api_creates_and_moves_orders(sandbox, served):
+    created = served.post("_sandbox/orders", json={"items": 2, "checkout": True})
+    assert created.status_code == 201
+    order_id = created.json()["id"]
+    moved = served.post(f"_sandbox/orders/{order_id}/status",
+                        json={"status": "Processing", "payment": "Successful"})
+    assert moved.status_code == 200
+    assert served.get(f"v2/orders/{order_id}/status").json() == {
+        "order": "Processing", "payment": "Successful"
+    }
+    served.post(f"_sandbox/orders/{order_id}/status", json={"status": None, "payment": "Open"})
+    with Client({"printapi": sandbox.settings(str(served.base_url))}) as client:
+        status = client.fetch("printapi", order_id)
+    assert (status.state, status.payment, len(status.items)) == (
+        OrderState.IN_PRODUCTION, PaymentState.OPEN, 2
+    )
+
+
+@pytest.mark.parametrize(("path", "body", "code"), [
+    ("orders", {"items": 0}, 400),
+    ("orders", {"colour": "red"}, 400),
+    ("orders/1/status", {"status": "Shipped"}, 404),
+    ("orders/{id}/status", {"status": "Delivered"}, 400),
+    ("orders/{id}/status", {"status": "Shipped", "items": [0]}, 400),
+    ("orders/{id}/status", {"status": None, "payment": "Successful"}, 400),
+    ("orders/{id}/status", {"status": "Shipped", "payment": "Paid"}, 400),
+])
+def test_control_api_refuses_nonsense(sandbox, served, path, body, code):
+    order_id = sandbox.create_order()
+    answer = served.post("_sandbox/" + path.format(id=order_id), json=body)
+    assert answer.status_code == code
+    assert answer.json()["error"]
+
+
+def test_order_answer_has_the_documented_shape(sandbox, served):
+    order_id = sandbox.create_order(checkout=True, amount=22.49)
+    data = served.get(f"v2/orders/{order_id}").json()
+    assert set(data) >= {"id", "status", "dateTime", "email", "metadata", "items", "shipping",
+                         "checkout"}
+    assert "trackingUrl" not in data
+    assert data["checkout"]["amount"] == 22.49
+    assert data["checkout"]["paymentUrl"].startswith(str(served.base_url) + "v2/payments/")
+    assert set(data["items"][0]) == {"id", "productId", "quantity", "files"}
+    sandbox.set_status(order_id, "Shipped")
+    assert served.get(f"v2/orders/{order_id}").json()["trackingUrl"].startswith("https://")
+    plain = sandbox.create_order()
+    assert served.get(f"v2/orders/{plain}/status").json() == {"order": "Created", "payment": None}
+
+
+def test_oauth_endpoint(sandbox, served):
+    good = {"grant_type": "client_credentials", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret}
+    token = served.post("v2/oauth", data=good).json()
+    assert set(token) == {"scope", "access_token", "token_type", "expires_in"}
+    assert (token["token_type"], token["expires_in"]) == ("bearer", 14399)
+    assert served.post("v2/oauth", data={**good, "grant_type": "password"}).json() == {
+        "error": "unsupported_grant_type"
+    }
+    assert served.post("v2/oauth", json=good).status_code == 400
+    assert served.get("v2/oauth").status_code == 405
+    refused = served.post("v2/oauth", data={**good, "client_secret": "nope"})
+    assert (refused.status_code, refused.json()) == (401, {"error": "invalid_client"})
+
+
+def test_api_calls_need_a_live_token(sandbox, served):
+    order_id = sandbox.create_order()
+    assert served.get(f"v2/orders/{order_id}").status_code == 200
+    anonymous = served.get(f"v2/orders/{order_id}", headers={"authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    sandbox.advance(14399)
+    expired = served.get(f"v2/orders/{order_id}")
+    assert (expired.status_code, expired.json()) == (401, {"error": "expired_token"})
+
+
+def test_unknown_paths_and_methods(sandbox, served):
+    assert served.get("v2/orders/1").status_code == 404
+    assert served.get("v2/nothing").status_code == 404
+    assert served.get("other").status_code == 404
+    assert served.post(f"v2/orders/{sandbox.create_order()}").status_code == 405
+    assert served.get("v2/sync/statuses", params={"since": "soon"}).status_code == 400
+
+
+def test_open_payment_links_expire_after_24_hours(sandbox):
+    unpaid, paid, shipped = (sandbox.create_order(checkout=True) for _ in range(3))
+    sandbox.set_payment(paid, "Successful")
+    sandbox.orders[shipped].status = "Shipped"
+    sandbox.advance(24 * 3600 - 1)
+    assert sandbox.orders[unpaid].checkout.status == "Open"
+    sandbox.advance(1)
+    states = {o: (sandbox.orders[o].status, sandbox.orders[o].checkout.status)
+              for o in (unpaid, paid, shipped)}
+    assert states == {unpaid: ("Cancelled", "Cancelled"), paid: ("Created", "Successful"),
+                      shipped: ("Shipped", "Cancelled")}
+
+
+def test_sandbox_settings_and_statuses():
+    sandbox = PrintApiSandbox(token_lifetime=60, feed_page_size=3)
+    settings = sandbox.settings("http://127.0.0.1:8000/")
+    assert settings["base_url"] == "http://127.0.0.1:8000/v2/"
+    assert sandbox.settings(settings["base_url"])["base_url"] == settings["base_url"]
+    assert settings["environment"] == "test"
+    assert sandbox.statuses == ("Created", "Processing", "Shipped", "Cancelled")
+    assert (sandbox.webhook_schedule, sandbox.webhook_attempts) == ((120, 300, 3600), 10)
