@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 
 import httpx
 
-from orderstatus.errors import InvalidWebhookError
+from orderstatus.errors import InvalidWebhookError, WebhookContentTypeError
 
 __all__ = ["FORM", "MAX_BODY", "ORDER_ID", "webhook_order_id"]
 
@@ -33,7 +33,9 @@ def webhook_order_id(body: bytes, headers: httpx.Headers, *, provider: str) -> s
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != FORM:
         shown = media[:60] or "none"
-        raise refuse(f"content type must be {FORM}, not {shown}")
+        raise WebhookContentTypeError(
+            f"refused notification: content type must be {FORM}, not {shown}", provider=provider
+        )
     if len(body) > MAX_BODY:
         raise refuse(f"body has {len(body)} bytes, more than {MAX_BODY}")
     try:

@@ -28,7 +28,7 @@ from orderstatus import (
     UpdateRejectedError,
     UpdateRules,
 )
-from orderstatus.errors import InvalidWebhookError
+from orderstatus.errors import InvalidWebhookError, WebhookContentTypeError
 from orderstatus.testing.sandbox import Sandbox
 
 API_KEY = "fake+key/with=reserved&chars"
@@ -82,8 +82,7 @@ class FakeshopProvider(Provider):
         return {"key": self.settings.api_key.reveal(), **extra}
 
     def build_fetch(self, order_id: str) -> httpx.Request:
-        return httpx.Request("GET", self.base_url.join(f"orders/{order_id}"),
-                             params=self._params())
+        return httpx.Request("GET", self.url("orders", order_id, params=self._params()))
 
     def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
         order = self.structure(order_id, self.json(order_id, response), _Order)
@@ -97,8 +96,9 @@ class FakeshopProvider(Provider):
         return ParsedOrder(order.id, items=items, native_payment=order.payment, raw=raw)
 
     def build_update(self, order_id: str, native_target: str) -> httpx.Request:
-        return httpx.Request("POST", self.base_url.join(f"orders/{order_id}/status"),
-                             params=self._params(to=native_target))
+        return httpx.Request(
+            "POST", self.url("orders", order_id, "status", params=self._params(to=native_target))
+        )
 
     def parse_update(self, order_id: str, response: httpx.Response) -> None:
         answer = self.json(order_id, response)
@@ -108,7 +108,7 @@ class FakeshopProvider(Provider):
     def parse_webhook(self, body: bytes, headers: httpx.Headers,
                       query: httpx.QueryParams) -> str:
         if headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise InvalidWebhookError("webhook must be application/json", provider=self.name)
+            raise WebhookContentTypeError("webhook must be application/json", provider=self.name)
         try:
             order_id = json.loads(body)["order"]
         except (ValueError, KeyError, TypeError):
@@ -118,14 +118,16 @@ class FakeshopProvider(Provider):
         return order_id
 
     def build_feed(self, since: str | None) -> httpx.Request:
-        return httpx.Request("GET", self.base_url.join("changes"),
-                             params=self._params(since=since or "0"))
+        return httpx.Request("GET", self.url("changes", params=self._params(since=since or "0")))
 
     def parse_feed(self, since: str | None, response: httpx.Response
                    ) -> tuple[tuple[ParsedOrder, ...], str | None]:
         data = self.json(None, response)
         orders = self.structure(None, data["orders"], list[_Order])
-        return tuple(self._parsed(o, o) for o in orders), str(data["next"])
+        raws = data["orders"]
+        return tuple(self._parsed(o, r) for o, r in zip(orders, raws, strict=True)), str(
+            data["next"]
+        )
 
 
 class FakeshopSandbox(Sandbox):
@@ -140,6 +142,9 @@ class FakeshopSandbox(Sandbox):
         self.reject_updates = False
 
     def settings(self, base_url: str) -> dict[str, Any]:
+        """Settings for a client of this sandbox served at ``base_url`` (its API is under v1/)."""
+        if not base_url.rstrip("/").endswith("/v1"):
+            base_url = base_url.rstrip("/") + "/v1/"
         return {"api_key": API_KEY, "base_url": base_url}
 
     def create_order(self, *, items: int = 1, payment: str | None = None, **_: Any) -> str:

@@ -1,0 +1,143 @@
+"""Small ASGI plumbing shared by the webhook app and the sandboxes (no framework needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "ASGIApp",
+    "Abort",
+    "Handler",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "asgi_app",
+    "lifespan",
+    "not_http",
+    "read_body",
+    "respond",
+    "route_path",
+    "to_request",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Handler = Callable[[httpx.Request], "httpx.Response | Awaitable[httpx.Response]"]
+
+MAX_BODY = 1024 * 1024
+
+
+class Abort(Exception):
+    """Raised by a handler to drop the connection without an answer (after ``delay`` s)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__("connection aborted")
+        self.delay = delay
+
+
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Answer the lifespan protocol: nothing to start, nothing to stop."""
+    while True:
+        event = (await receive())["type"]
+        if event == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif event == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def not_http(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer a lifespan scope, ignore other non-HTTP ones; ``True`` unless ``scope`` is HTTP."""
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+    return bool(scope["type"] != "http")
+
+
+async def read_body(receive: Receive, max_body: int) -> bytes | None:
+    """Read the request body; ``None`` as soon as it grows past ``max_body`` bytes."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > max_body:
+            return None
+        if not message.get("more_body"):
+            return bytes(body)
+
+
+def route_path(scope: Scope) -> str:
+    """The request path below the app's mount point (``root_path``), as routers see it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path or "/"
+
+
+def to_request(scope: Scope, body: bytes) -> httpx.Request:
+    """Build the :class:`httpx.Request` an HTTP scope and its body describe."""
+    host, port = scope.get("server") or ("127.0.0.1", 80)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    url = httpx.URL(
+        scheme=scope.get("scheme", "http"), host=host, port=port,
+        path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?")[0],
+        query=scope.get("query_string", b""),
+    )
+    return httpx.Request(scope["method"], url, headers=headers, content=body)
+
+
+async def respond(send: Send, response: httpx.Response) -> None:
+    """Send ``response`` as the ASGI answer."""
+    body = response.read()
+    headers = [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-length", "transfer-encoding")
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code,
+                "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def asgi_app(handler: Handler, *, max_body: int = MAX_BODY) -> ASGIApp:
+    """Wrap ``handler`` (sync: run in a thread; or async) as an ASGI 3 app.
+
+    Bodies over ``max_body`` bytes are answered 413 without reading the rest.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if await not_http(scope, receive, send):
+            return
+        body = await read_body(receive, max_body)
+        if body is None:
+            await respond(send, httpx.Response(413, json={"error": "body too large"}))
+            return
+        request = to_request(scope, body)
+        try:
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request)
+            else:
+                response = await asyncio.to_thread(handler, request)
+                if inspect.isawaitable(response):
+                    response = await response
+        except Abort as abort:
+            if abort.delay:
+                await asyncio.sleep(abort.delay)
+            # An error before any answer makes the server answer 500; an answer started but
+            # never finished makes it drop the connection, which is what Abort promises.
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-length", b"1")]})
+            raise
+        await respond(send, response)
+
+    return app
