@@ -189,3 +189,17 @@ def test_server_error_on_an_applied_update_is_settled_by_a_fetch(
     sandbox.route = apply_then_fail  # type: ignore[method-assign]
     assert local.update("fakeshop", order, OrderState.CANCELLED).state is OrderState.CANCELLED
     assert [m for m, _ in sandbox.requests] == ["GET", "POST", "GET"]
+
+
+def test_update_failure_is_raised_even_when_the_settling_fetch_fails(
+    local: Api, sandbox: FakeshopSandbox
+) -> None:
+    from orderstatus import ProviderUnavailableError
+
+    order = sandbox.create_order()
+    current = local.fetch("fakeshop", order)
+    sandbox.faults.inject("status", status=503, times=100)
+    with pytest.raises(ProviderUnavailableError) as caught:
+        local.update("fakeshop", order, OrderState.CANCELLED, current=current)
+    assert caught.value.url is not None and "/status" in caught.value.url
+    assert caught.value.retryable

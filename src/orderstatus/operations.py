@@ -272,18 +272,15 @@ class Operations:
         try:
             response = yield from self.exchange(provider, request, order_id=oid, safe=False)
             self.parse(provider, oid, provider.parse_update, oid, response)
-        except (UpdateRejectedError, ProviderUnavailableError):
+        except (UpdateRejectedError, ProviderUnavailableError) as failure:
             # refused, or a server error that may hide an applied update: the order decides
-            fresh = yield from self.fetch(name, oid, strict=False)
-            if self.reached(provider, fresh, native_target):
+            fresh = yield from self.settle(name, oid, native_target)
+            if fresh is not None:
                 return fresh
-            raise
+            raise failure from None
         except _SentButLost as lost:
-            try:
-                fresh = yield from self.fetch(name, oid, strict=False)
-            except OrderStatusError:
-                fresh = None
-            if fresh is not None and self.reached(provider, fresh, native_target):
+            fresh = yield from self.settle(name, oid, native_target)
+            if fresh is not None:
                 return fresh
             raise OutcomeUnknownError(
                 f"update to {goal} was sent but its answer was lost ({lost.error.detail}) "
@@ -297,6 +294,14 @@ class Operations:
             )
             return self.mappers[name].to_status(told)
         return (yield from self.fetch(name, oid, strict=strict))
+
+    def settle(self, name: str, order_id: str, native_target: str) -> Op[OrderStatus | None]:
+        """A fresh status if it shows ``native_target`` already, else ``None`` (fetch errors too)."""
+        try:
+            fresh = yield from self.fetch(name, order_id, strict=False)
+        except OrderStatusError:
+            return None
+        return fresh if self.reached(self.provider(name), fresh, native_target) else None
 
     def reached(self, provider: Provider, status: OrderStatus, native_target: str) -> bool:
         """Whether every item of ``status`` already shows ``native_target``."""
@@ -322,9 +327,18 @@ class Operations:
 
         if not provider.capabilities.webhook:
             raise InvalidWebhookError(f"{provider.title} sends no webhooks", provider=provider.name)
-        order_id = provider.parse_webhook(
-            body, httpx.Headers(headers or {}), httpx.QueryParams(query or "")
-        )
+        try:
+            # latin-1, as HTTP carries header bytes; anything it cannot hold is malformed
+            order_id = provider.parse_webhook(
+                body, httpx.Headers(headers or {}, encoding="latin-1"),
+                httpx.QueryParams(query or ""),
+            )
+        except OrderStatusError:
+            raise
+        except Exception as err:  # hostile input must never escape as a foreign error
+            raise InvalidWebhookError(
+                f"webhook could not be parsed ({type(err).__name__})", provider=provider.name
+            ) from None
         try:
             return provider.check_order_id(order_id)
         except InvalidOrderIdError as err:
