@@ -1,0 +1,390 @@
+"""Hypothesis strategies for orderstatus values.
+
+Every strategy follows Hypothesis's API style: plural names, keyword-only options, and bad
+arguments raise :class:`hypothesis.errors.InvalidArgument` when the strategy is first drawn
+from, not when it is built. Statuses are built the way the client builds them: a
+:class:`~orderstatus.ParsedOrder` mapped by the core's
+:class:`~orderstatus.mapping.StatusMapper`, so their ``state`` always agrees with their
+native statuses and items.
+
+``provider`` options take a provider name (looked up in ``registry``, by default the
+installed plugins), a :class:`~orderstatus.Provider` subclass, or ``None`` for a generic
+provider whose native statuses are the canonical names (``"shipped"``,
+``"action_required.address"``, …).
+
+Importing ``hypothesis`` registers :class:`~orderstatus.OrderStatus` and
+:class:`~orderstatus.testing.history.StatusHistory` for ``st.from_type`` (through the
+``hypothesis`` entry point), so ``@given(status=...)`` with type annotations works too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from orderstatus.lifecycle import TRANSITIONS, ActionReason, OrderState, PaymentState
+from orderstatus.mapping import StatusMapper
+from orderstatus.models import OrderStatus, Tracking
+from orderstatus.plugins import Registry, default_registry
+from orderstatus.provider import ParsedItem, ParsedOrder, Provider
+
+from .generic import GenericProvider
+from .history import StatusHistory
+
+__all__ = [
+    "StatusHistory",
+    "action_reasons",
+    "native_statuses",
+    "order_states",
+    "order_statuses",
+    "payment_states",
+    "status_histories",
+]
+
+T = TypeVar("T")
+ProviderArg = str | type[Provider] | None
+
+_LIFECYCLE = tuple(OrderState)
+_SHIPPED = frozenset({OrderState.SHIPPED, OrderState.DELIVERED})
+_START = dt.datetime(2020, 1, 1)
+_END = dt.datetime(2035, 1, 1)
+_PLAUSIBLE = (
+    "Pending", "OnHold", "Archived", "Refunded", "Returned", "Lost", "Draft", "Rejected",
+    "Partially Shipped", "InTransit", "Error", "",
+)
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def _lazy(build: Callable[[], st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
+    """Defer building (and validating) until the first draw, as Hypothesis's own do."""
+    return st.deferred(build)
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be a bool")
+
+
+def _check_size(name: str, value: object, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InvalidArgument(f"{name}={value!r} must be an integer of at least {minimum}")
+    return value
+
+
+def _resolve(provider: ProviderArg, registry: Registry | None) -> type[Provider]:
+    if provider is None:
+        return GenericProvider
+    if isinstance(provider, type) and issubclass(provider, Provider):
+        return provider
+    if isinstance(provider, str):
+        try:
+            return (registry or default_registry()).provider(provider)
+        except LookupError as err:
+            raise InvalidArgument(str(err)) from None
+        except Exception as err:
+            raise InvalidArgument(f"provider={provider!r}: {err}") from None
+    raise InvalidArgument(
+        f"provider={provider!r} must be a provider name, a Provider subclass or None"
+    )
+
+
+# -- enums ----------------------------------------------------------------------------------
+
+
+def order_states(*, include_unknown: bool = False) -> st.SearchStrategy[OrderState]:
+    """Canonical states, in lifecycle order (shrinking towards ``created``).
+
+    Args:
+        include_unknown: also draw ``unknown`` (never a transition, so left out by default).
+    """
+
+    def build() -> st.SearchStrategy[OrderState]:
+        _check_bool("include_unknown", include_unknown)
+        return st.sampled_from(
+            [s for s in _LIFECYCLE if include_unknown or s is not OrderState.UNKNOWN]
+        )
+
+    return _lazy(build)
+
+
+def action_reasons() -> st.SearchStrategy[ActionReason]:
+    """Reasons an order waits in ``action_required``."""
+    return st.sampled_from(list(ActionReason))
+
+
+def payment_states() -> st.SearchStrategy[PaymentState]:
+    """Payment states."""
+    return st.sampled_from(list(PaymentState))
+
+
+# -- native statuses ------------------------------------------------------------------------
+
+
+def _mapped(cls: type[Provider]) -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(cls.native_statuses))
+
+
+def _unmapped(cls: type[Provider]) -> st.SearchStrategy[str]:
+    """Strings the provider's table does not map: near-misses, plausible words, any text."""
+    key = cls.native_key
+    known = {key(native) for native in cls.native_statuses}
+    near = sorted(
+        {
+            variant
+            for native in cls.native_statuses
+            for variant in (native.upper(), native.lower(), native.swapcase(),
+                            f" {native}", f"{native}!", f"{native}2")
+        }
+    )
+    words = st.sampled_from([*_PLAUSIBLE, *near])
+    return st.one_of(words, st.text(max_size=24)).filter(lambda s: key(s) not in known)
+
+
+def native_statuses(
+    provider: str | type[Provider] | None, *, unmapped: bool = False,
+    registry: Registry | None = None,
+) -> st.SearchStrategy[str]:
+    """Native status strings from ``provider``'s own table.
+
+    Args:
+        provider: a provider name, a Provider subclass, or ``None`` for the generic table.
+        unmapped: also draw strings the table does not map (near-misses such as other
+            spellings, plausible status words and arbitrary text); they map to ``unknown``.
+        registry: where to look up a provider name (default: the installed plugins).
+    """
+
+    def build() -> st.SearchStrategy[str]:
+        _check_bool("unmapped", unmapped)
+        cls = _resolve(provider, registry)
+        return st.one_of(_mapped(cls), _unmapped(cls)) if unmapped else _mapped(cls)
+
+    return _lazy(build)
+
+
+# -- order statuses -------------------------------------------------------------------------
+
+
+def _order_ids() -> st.SearchStrategy[str]:
+    return st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=24)
+
+
+def _times() -> st.SearchStrategy[dt.datetime]:
+    return st.datetimes(min_value=_START, max_value=_END, timezones=st.just(dt.timezone.utc))
+
+
+def _trackings() -> st.SearchStrategy[Tracking]:
+    words = st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=12)
+    return st.builds(
+        Tracking,
+        carrier=st.none() | st.sampled_from(["PostNL", "DHL", "UPS", "USPS", "FedEx"]),
+        number=st.none() | words,
+        url=st.none() | words.map(lambda n: f"https://track.example/{n}"),
+    )
+
+
+def _payments(cls: type[Provider]) -> st.SearchStrategy[str | None]:
+    if not cls.payment_statuses:
+        return st.none()
+    return st.none() | st.sampled_from(sorted(cls.payment_statuses))
+
+
+def _raw(parsed_items: Sequence[ParsedItem], order_id: str, native: str | None,
+         payment: str | None) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "status": native,
+        "payment": payment,
+        "items": [{"id": i.item_id, "status": i.native_status} for i in parsed_items],
+    }
+
+
+def _parsed(
+    order_id: str, natives: Sequence[str], *, per_item: bool, mapper: StatusMapper,
+    payment: str | None, tracking: Tracking | None, provider_time: dt.datetime | None,
+) -> ParsedOrder:
+    """A parsed answer: one native per item (per-item shape) or ``natives[0]`` for the order."""
+
+    def parcels(native: str) -> tuple[Tracking, ...]:
+        shipped = mapper.native(native).state in _SHIPPED
+        return (tracking,) if tracking is not None and shipped else ()
+
+    if per_item:
+        items = tuple(
+            ParsedItem(str(n + 1), native, parcels(native)) for n, native in enumerate(natives)
+        )
+        order_native: str | None = None
+        order_tracking: tuple[Tracking, ...] = ()
+    else:
+        items = tuple(ParsedItem(str(n + 1)) for n in range(len(natives)))
+        order_native, order_tracking = natives[0], parcels(natives[0])
+    return ParsedOrder(
+        order_id, native_status=order_native, items=items, native_payment=payment,
+        tracking=order_tracking, provider_time=provider_time,
+        raw=_raw(items, order_id, order_native, payment),
+    )
+
+
+def order_statuses(
+    *, provider: str | type[Provider] | None = None, registry: Registry | None = None,
+    per_item: bool | None = None, min_items: int = 1, max_items: int = 3,
+    unmapped: bool = False,
+) -> st.SearchStrategy[OrderStatus]:
+    """Valid :class:`~orderstatus.OrderStatus` values, items included.
+
+    Args:
+        provider: a provider name, a Provider subclass, or ``None`` for the generic table.
+        registry: where to look up a provider name (default: the installed plugins).
+        per_item: ``True``: every item has its own native status and the order's state is
+            their aggregate (Gooten's shape); ``False``: one order-level status shared by
+            the items (Print API's shape); ``None``: either.
+        min_items: fewest items (at least 1).
+        max_items: most items.
+        unmapped: also use native statuses the table does not map (state ``unknown``).
+    """
+
+    def build() -> st.SearchStrategy[OrderStatus]:
+        _check_bool("unmapped", unmapped)
+        if per_item is not None:
+            _check_bool("per_item", per_item)
+        low = _check_size("min_items", min_items, 1)
+        high = _check_size("max_items", max_items, 1)
+        if low > high:
+            raise InvalidArgument(f"min_items={low} must not exceed max_items={high}")
+        cls = _resolve(provider, registry)
+        natives = st.one_of(_mapped(cls), _unmapped(cls)) if unmapped else _mapped(cls)
+        return _order_statuses(cls, natives, per_item, low, high)
+
+    return _lazy(build)
+
+
+@st.composite
+def _order_statuses(
+    draw: st.DrawFn, cls: type[Provider], natives: st.SearchStrategy[str],
+    per_item: bool | None, min_items: int, max_items: int,
+) -> OrderStatus:
+    mapper = StatusMapper(cls)
+    shape = draw(st.booleans()) if per_item is None else per_item
+    count = draw(st.integers(min_items, max_items))
+    chosen = [draw(natives) for _ in range(count if shape else 1)] * (1 if shape else count)
+    provider_time = draw(st.none() | _times())
+    lag = dt.timedelta(seconds=draw(st.integers(0, 3600)))
+    observed_at = (provider_time or draw(_times())) + lag
+    parsed = _parsed(
+        draw(_order_ids()), chosen, per_item=shape, mapper=mapper,
+        payment=draw(_payments(cls)), tracking=draw(st.none() | _trackings()),
+        provider_time=provider_time,
+    )
+    return mapper.to_status(parsed, observed_at=observed_at)
+
+
+# -- histories ------------------------------------------------------------------------------
+
+
+def status_histories(
+    *, provider: str | type[Provider] | None = None, registry: Registry | None = None,
+    per_item: bool | None = None, duplicates: bool = False, reorder: bool = False,
+    unknowns: bool = False, max_size: int = 10,
+) -> st.SearchStrategy[StatusHistory]:
+    """Sequences of observations of one order that a real provider could produce.
+
+    Draws a :class:`StatusHistory`: ``.truth`` is a legal walk through
+    :data:`~orderstatus.lifecycle.TRANSITIONS` (jumps that skip states included) over the
+    states the provider's table can express, with strictly increasing ``provider_time``
+    (or ``None`` throughout, for providers without timestamps) and ``observed_at``;
+    ``.observations`` is what arrives. Shrinks towards a short walk from ``created`` that
+    arrives in order.
+
+    Args:
+        provider: a provider name, a Provider subclass, or ``None`` for the generic table.
+        registry: where to look up a provider name (default: the installed plugins).
+        per_item: the shape of the statuses, as in :func:`order_statuses`.
+        duplicates: deliver some observations twice (equal in every field).
+        reorder: deliver observations in any order (each keeps its timestamps).
+        unknowns: mix in observations whose native status the table does not map; they
+            sit between walk steps in time and are not part of ``truth``.
+        max_size: most observations in all (at least 1).
+    """
+
+    def build() -> st.SearchStrategy[StatusHistory]:
+        for name, flag in (("duplicates", duplicates), ("reorder", reorder),
+                           ("unknowns", unknowns)):
+            _check_bool(name, flag)
+        if per_item is not None:
+            _check_bool("per_item", per_item)
+        size = _check_size("max_size", max_size, 1)
+        return _histories(_resolve(provider, registry), per_item, duplicates, reorder,
+                          unknowns, size)
+
+    return _lazy(build)
+
+
+def _natives_by_state(mapper: StatusMapper) -> dict[OrderState, list[str]]:
+    table: dict[OrderState, list[str]] = {}
+    for native in sorted(mapper.provider.native_statuses):
+        table.setdefault(mapper.native(native).state, []).append(native)
+    table.pop(OrderState.UNKNOWN, None)
+    return table
+
+
+@st.composite
+def _walks(draw: st.DrawFn, states: frozenset[OrderState], length: int) -> list[OrderState]:
+    walk = [draw(st.sampled_from([s for s in _LIFECYCLE if s in states]))]
+    while len(walk) < length:
+        following = [s for s in _LIFECYCLE if s in TRANSITIONS[walk[-1]] and s in states]
+        if not following:
+            break
+        walk.append(draw(st.sampled_from(following)))
+    return walk
+
+
+@st.composite
+def _histories(
+    draw: st.DrawFn, cls: type[Provider], per_item: bool | None, duplicates: bool,
+    reorder: bool, unknowns: bool, max_size: int,
+) -> StatusHistory:
+    mapper = StatusMapper(cls)
+    by_state = _natives_by_state(mapper)
+    walk = draw(_walks(frozenset(by_state), draw(st.integers(1, max_size))))
+    # Each event is a walk step (its state) or an unknown status (None), in true order.
+    events: list[OrderState | None] = list(walk)
+    if unknowns:
+        for _ in range(draw(st.integers(0, max_size - len(events)))):
+            events.insert(draw(st.integers(0, len(events))), None)
+
+    shape = draw(st.booleans()) if per_item is None else per_item
+    count = draw(st.integers(1, 3)) if shape else draw(st.integers(1, 2))
+    order_id, payment = draw(_order_ids()), draw(_payments(cls))
+    tracking = draw(st.none() | _trackings())
+    stamped = draw(st.booleans())
+    lag = dt.timedelta(seconds=draw(st.integers(0, 600)))
+    moment = draw(_times())
+
+    statuses: list[OrderStatus] = []
+    truth: list[OrderStatus] = []
+    for state in events:
+        moment += dt.timedelta(seconds=draw(st.integers(1, 3 * 86400)))
+        if state is None:
+            natives = [draw(_unmapped(cls))] * count
+        else:
+            choices = st.sampled_from(by_state[state])
+            natives = [draw(choices) for _ in range(count)] if shape else [draw(choices)] * count
+        parsed = _parsed(
+            order_id, natives, per_item=shape, mapper=mapper, payment=payment,
+            tracking=tracking, provider_time=moment if stamped else None,
+        )
+        status = mapper.to_status(parsed, observed_at=moment + lag)
+        statuses.append(status)
+        if state is not None:
+            truth.append(status)
+
+    if duplicates:
+        for _ in range(draw(st.integers(0, max_size - len(statuses)))):
+            original = draw(st.integers(0, len(statuses) - 1))
+            statuses.insert(original + 1, statuses[original])
+    if reorder:
+        statuses = draw(st.permutations(statuses))
+    return StatusHistory(cls.name, order_id, tuple(truth), tuple(statuses))
