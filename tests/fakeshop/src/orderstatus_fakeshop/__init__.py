@@ -190,7 +190,10 @@ class FakeshopSandbox(Sandbox):
                 return self.json_response(404, {"error": "no such order"})
             if request.method == "POST" and parts[2:] == ["status"]:
                 target = request.url.params["to"]
-                if self.reject_updates:
+                rules = FakeshopProvider.update_rules
+                assert rules is not None
+                movable = all(i["status"] in rules.sources for i in order["items"])
+                if self.reject_updates or not movable or target not in rules.targets.values():
                     return self.json_response(200, {"error": "rejected by fakeshop"})
                 self.set_status(parts[1], target)
                 return self.json_response(200, {"error": None})
