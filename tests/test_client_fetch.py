@@ -9,6 +9,7 @@ from orderstatus_fakeshop import FakeshopSandbox
 
 from orderstatus import (
     ActionReason,
+    FeedNotSupportedError,
     FetchFailure,
     InvalidOrderIdError,
     InvalidWebhookError,
@@ -18,7 +19,6 @@ from orderstatus import (
     PaymentState,
     UnknownProviderError,
     UnmappedStatusError,
-    FeedNotSupportedError,
 )
 
 from .conftest import Api

@@ -26,7 +26,7 @@ from .plugins import Registry, default_registry
 from .provider import Provider
 from .redaction import Redactor, guard_loggers
 from .retry import RetryPolicy
-from .settings import settings_from_env, settings_from_mapping
+from .settings import secret_values, settings_from_env, settings_from_mapping
 
 __all__ = ["AsyncClient", "Client", "OrderRef"]
 
@@ -71,7 +71,12 @@ class _BaseClient(Generic[T]):
         providers: dict[str, Provider] = {}
         for name, values in sorted((settings or {}).items()):
             cls = self.registry.provider(name)
-            providers[name] = cls(settings_from_mapping(name, cls.settings_class, values))
+            configured = settings_from_mapping(name, cls.settings_class, values)
+            try:
+                providers[name] = cls(configured)
+            except ConfigurationError as err:  # e.g. a base_url quoting a misplaced secret
+                err.scrub(Redactor(secret_values(configured)))
+                raise err from None
         redactor = Redactor(s for p in providers.values() for s in p.secrets())
         guard_loggers(s for p in providers.values() for s in p.secrets())
         override = self.registry.map_override if self.registry.has_map_overrides else None
@@ -187,7 +192,8 @@ class Client(_BaseClient[httpx.BaseTransport]):
                     return done.value  # type: ignore[no-any-return]
                 if isinstance(effect, Send):
                     try:
-                        reply = self._client_for(effect.provider).send(self._prepare(effect.request))
+                        http = self._client_for(effect.provider)
+                        reply = http.send(self._prepare(effect.request))
                     except (httpx.HTTPError, OrderStatusError) as err:
                         reply = err
                 else:
@@ -239,14 +245,17 @@ class Client(_BaseClient[httpx.BaseTransport]):
     def update(
         self, provider: str, order_id: str, target: OrderState | str, *,
         current: OrderStatus | None = None, confirm: bool = True, strict: bool | None = None,
+        dry_run: bool = False,
     ) -> OrderStatus:
         """Move an order to ``target``, checking the provider's rules before any request.
 
         Returns the re-fetched status (``confirm=True``), or the status the provider was told.
+        With ``dry_run=True`` only the rules are checked: the current status is returned (or
+        :class:`TransitionNotAllowedError` raised) and no update is sent.
         """
         return self._run(
             self._ops.update(provider, order_id, target, current=current, confirm=confirm,
-                             strict=strict)
+                             strict=strict, dry_run=dry_run)
         )
 
     def handle_webhook(
@@ -367,11 +376,12 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
     async def update(
         self, provider: str, order_id: str, target: OrderState | str, *,
         current: OrderStatus | None = None, confirm: bool = True, strict: bool | None = None,
+        dry_run: bool = False,
     ) -> OrderStatus:
         """Move an order to ``target`` (see :meth:`Client.update`)."""
         return await self._run(
             self._ops.update(provider, order_id, target, current=current, confirm=confirm,
-                             strict=strict)
+                             strict=strict, dry_run=dry_run)
         )
 
     async def handle_webhook(

@@ -296,7 +296,7 @@ class Operations:
         return (yield from self.fetch(name, oid, strict=strict))
 
     def settle(self, name: str, order_id: str, native_target: str) -> Op[OrderStatus | None]:
-        """A fresh status if it shows ``native_target`` already, else ``None`` (fetch errors too)."""
+        """A fresh status if it already shows ``native_target``; else (or on errors) ``None``."""
         try:
             fresh = yield from self.fetch(name, order_id, strict=False)
         except OrderStatusError:

@@ -7,8 +7,8 @@ party's plugin, so the core's tests exercise discovery as users get it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 import httpx
@@ -60,7 +60,7 @@ class FakeshopProvider(Provider):
     title = "Fakeshop"
     settings_class = FakeshopSettings
     default_base_url = "https://api.fakeshop.invalid/v1/"
-    native_statuses = {
+    native_statuses: ClassVar[Mapping[str, NativeStatus]] = {
         "new": NativeStatus(OrderState.CREATED),
         "held": NativeStatus(OrderState.ON_HOLD),
         "bad_address": NativeStatus(OrderState.ACTION_REQUIRED, ActionReason.ADDRESS),
@@ -70,7 +70,10 @@ class FakeshopProvider(Provider):
         "void": NativeStatus(OrderState.CANCELLED),
         "trial": NativeStatus(OrderState.TEST),
     }
-    payment_statuses = {"due": PaymentState.OPEN, "paid": PaymentState.PAID}
+    payment_statuses: ClassVar[Mapping[str, PaymentState]] = {
+        "due": PaymentState.OPEN,
+        "paid": PaymentState.PAID,
+    }
     update_rules = UpdateRules(
         frozenset({"new", "bad_address"}),
         {OrderState.CANCELLED: "void", OrderState.ON_HOLD: "held", OrderState.CREATED: "new"},

@@ -1,0 +1,7 @@
+"""``python -m orderstatus``: the ``orderstatus`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
