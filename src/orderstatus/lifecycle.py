@@ -43,6 +43,10 @@ class OrderState(str, enum.Enum):
     TEST = "test"
     UNKNOWN = "unknown"
 
+    # Hash as the value string (consistent with ``==``, which compares the value) in C, not
+    # Enum's Python-level hash of the name: every set and dict of states gets faster.
+    __hash__ = str.__hash__
+
     def __str__(self) -> str:
         return self.value
 
@@ -168,8 +172,16 @@ def skipped(previous: OrderState, current: OrderState) -> tuple[OrderState, ...]
 
 def check_move(previous: OrderState, current: OrderState) -> Move:
     """Answer "is this move legal, and what did it skip?" in one call."""
+    known = _MOVES.get((previous, current))
+    if known is not None:
+        return known
     legal = can_transition(previous, current)
     return Move(previous, current, legal, skipped(previous, current) if legal else ())
+
+
+_MOVES: dict[tuple[OrderState, OrderState], Move] = {}
+_MOVES.update(((a, b), check_move(a, b)) for a in OrderState for b in OrderState)
+"""Every verdict, worked out once: moves are immutable and there are only 81 of them."""
 
 
 _PROGRESS_ORDER = {_S.CREATED: 0, _S.IN_PRODUCTION: 1, _S.SHIPPED: 2, _S.DELIVERED: 3}
@@ -184,6 +196,8 @@ def aggregate(states: Iterable[OrderState]) -> OrderState:
     advanced of created < in_production < shipped < delivered. No items gives unknown.
     """
     present = set(states)
+    if len(present) == 1:  # one distinct state (the common case) aggregates to itself
+        return next(iter(present))
     if not present:
         return _S.UNKNOWN
     if present == {_S.CANCELLED}:

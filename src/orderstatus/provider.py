@@ -29,7 +29,8 @@ from .errors import (
     UpdateNotSupportedError,
 )
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import Secret, Tracking
+from .models import Tracking
+from .settings import secret_values
 
 __all__ = [
     "Capabilities",
@@ -151,7 +152,7 @@ def check_base_url(url: str | httpx.URL, *, provider: str) -> httpx.URL:
         raise ConfigurationError("base_url must not carry credentials", provider=provider)
     if parsed.scheme == "http" and not _is_loopback(parsed.host):
         raise ConfigurationError(
-            f"plain http is refused for non-loopback host {parsed.host!r}; use https",
+            "plain http is refused for a host that is not loopback; use https",
             provider=provider,
         )
     if not parsed.path.endswith("/"):
@@ -230,8 +231,7 @@ class Provider(abc.ABC):
 
     def secrets(self) -> tuple[str, ...]:
         """Every credential value in the settings, so the client can scrub them everywhere."""
-        values = (getattr(self.settings, f.name) for f in attrs.fields(type(self.settings)))
-        return tuple(v.reveal() for v in values if isinstance(v, Secret) and v.reveal())
+        return secret_values(self.settings)
 
     def auth(self) -> httpx.Auth | None:
         """Return the :class:`httpx.Auth` that signs this provider's requests, if any."""

@@ -11,7 +11,7 @@ import cattrs
 from .errors import ConfigurationError
 from .models import Secret
 
-__all__ = ["env_names", "settings_from_env", "settings_from_mapping"]
+__all__ = ["env_names", "secret_values", "settings_from_env", "settings_from_mapping"]
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(Secret, lambda value, _: Secret(value))
@@ -54,3 +54,9 @@ def settings_from_env(provider: str, cls: type[Any], environ: Mapping[str, str])
     if not values:
         return None
     return settings_from_mapping(provider, cls, values)
+
+
+def secret_values(settings: Any) -> tuple[str, ...]:
+    """Every non-empty :class:`~orderstatus.Secret` value of an attrs settings object."""
+    values = (getattr(settings, f.name) for f in attrs.fields(type(settings)))
+    return tuple(v.reveal() for v in values if isinstance(v, Secret) and v.reveal())

@@ -214,7 +214,8 @@ def webhook_app(receiver: WebhookReceiver, *, prefix: str = "/webhooks/") -> ASG
                 answer = receiver._refuse(name, "POST", receiver.max_body + 1)
             else:
                 headers = httpx.Headers(
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                    encoding="latin-1",  # header bytes from the wire need not be ascii
                 )
                 answer = await receiver.receive(
                     name, method=scope["method"], body=body, headers=headers,

@@ -1,0 +1,1 @@
+"""orderstatus benchmarks: ``python -m benchmarks`` (full) or ``python -m benchmarks --smoke``."""

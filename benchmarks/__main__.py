@@ -1,0 +1,70 @@
+"""Run the benchmarks: ``python -m benchmarks [--smoke] [--only NAME ...]``.
+
+Each benchmark prints the ratio it measured in this run against its baseline and whether its
+target was met. ``--smoke`` runs tiny sizes to check that everything runs (CI); its timings
+mean nothing. The exit status is 0 unless a benchmark failed to run; a missed target is
+reported, not fatal, because timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+import time
+import traceback
+
+from ._common import Result, require_fakeshop
+
+BENCHMARKS = ("overhead", "bulk", "mapping", "storm", "memory", "importtime")
+
+
+def machine() -> str:
+    """One line about where the figures come from."""
+    import os
+
+    cpu = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cpus, Python {platform.python_version()} "
+            f"({platform.python_implementation()}), {platform.system()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes; only checks they run")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these")
+    args = parser.parse_args(argv)
+    require_fakeshop()
+    print(f"# {machine()}{' (smoke run: timings are not meaningful)' if args.smoke else ''}")
+    results: list[Result] = []
+    broken = []
+    for name in args.only or BENCHMARKS:
+        started = time.perf_counter()
+        try:
+            found = importlib.import_module(f"benchmarks.{name}").run(args.smoke)
+        except Exception:
+            traceback.print_exc()
+            broken.append(name)
+            continue
+        for result in found:
+            print(result.line(), flush=True)
+        print(f"  ({name}: {time.perf_counter() - started:.1f} s)", flush=True)
+        results.extend(found)
+    missed = [r.name for r in results if not r.met]
+    print(f"# {len(results) - len(missed)} of {len(results)} targets met"
+          + (f"; missed: {', '.join(missed)}" if missed else ""))
+    if broken:
+        print(f"# failed to run: {', '.join(broken)}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
