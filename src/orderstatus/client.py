@@ -6,14 +6,12 @@ and how a wait is slept.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -27,6 +25,10 @@ from .provider import Provider
 from .redaction import Redactor, guard_loggers
 from .retry import RetryPolicy
 from .settings import secret_values, settings_from_env, settings_from_mapping
+
+if TYPE_CHECKING:
+    import asyncio
+    from concurrent.futures import Future
 
 __all__ = ["AsyncClient", "Client", "OrderRef"]
 
@@ -231,6 +233,8 @@ class Client(_BaseClient[httpx.BaseTransport]):
                 return FetchFailure(str(name), str(order_id), err)
 
         refs = iter(refs)
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="orderstatus") as pool:
             pending: set[Future[FetchResult]] = set()
             for ref in refs:
@@ -294,10 +298,14 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
         self,
         settings: Mapping[str, Any] | None = None,
         *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(settings, **kwargs)
+        if sleep is None:
+            import asyncio  # imported on first use: ``import orderstatus`` stays light
+
+            sleep = asyncio.sleep
         self._sleep = sleep
         self._http: dict[str, httpx.AsyncClient] = {}
 
@@ -344,6 +352,8 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
         """Fetch many orders, yielding each as it completes (see :meth:`Client.fetch_many`)."""
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        import asyncio
+
         gates = {n: asyncio.Semaphore(v) for n, v in self._limits.items()}
 
         async def one(ref: OrderRef) -> FetchResult:

@@ -272,8 +272,8 @@ class Operations:
         try:
             response = yield from self.exchange(provider, request, order_id=oid, safe=False)
             self.parse(provider, oid, provider.parse_update, oid, response)
-        except (UpdateRejectedError, ProviderUnavailableError) as failure:
-            # refused, or a server error that may hide an applied update: the order decides
+        except (UpdateRejectedError, ProviderUnavailableError, ResponseFormatError) as failure:
+            # refused, or an answer that may hide an applied update: the order decides
             fresh = yield from self.settle(name, oid, native_target)
             if fresh is not None:
                 return fresh

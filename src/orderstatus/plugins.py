@@ -7,7 +7,6 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 import attrs
@@ -70,6 +69,8 @@ class Registry:
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Registry:
         """Load every plugin of the ``orderstatus`` entry-point group, minus blocked ones."""
+        from importlib.metadata import entry_points
+
         environ = os.environ if environ is None else environ
         registry = cls()
         registry.blocked = tuple(

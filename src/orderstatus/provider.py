@@ -13,11 +13,10 @@ import ipaddress
 import json
 import unicodedata
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, urlencode
 
 import attrs
-import cattrs
 import httpx
 
 from .errors import (
@@ -31,6 +30,9 @@ from .errors import (
 from .lifecycle import ActionReason, OrderState, PaymentState
 from .models import Tracking
 from .settings import secret_values
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "Capabilities",
@@ -312,6 +314,8 @@ class Provider(abc.ABC):
         Unknown keys are tolerated; validation errors become :class:`ResponseFormatError`
         naming the path of the offending field.
         """
+        import cattrs
+
         try:
             return self.converter().structure(data, cls)
         except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as err:
@@ -330,6 +334,8 @@ class Provider(abc.ABC):
     def converter(cls) -> cattrs.Converter:
         """This provider's private converter; override :meth:`configure_converter` to add hooks."""
         if cls.__dict__.get("_converter") is None:
+            import cattrs
+
             conv = cattrs.Converter(forbid_extra_keys=False)
             cls.configure_converter(conv)
             cls._converter = conv

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import random
 
 import attrs
@@ -62,6 +61,8 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 
 from .errors import ConfigurationError
 from .models import Secret
 
+if TYPE_CHECKING:
+    import cattrs
+
 __all__ = ["env_names", "secret_values", "settings_from_env", "settings_from_mapping"]
 
-_converter = cattrs.Converter(forbid_extra_keys=True)
-_converter.register_structure_hook(Secret, lambda value, _: Secret(value))
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The converter for user settings: unknown keys refused (built on first use)."""
+    import cattrs
+
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(Secret, lambda value, _: Secret(value))
+    return converter
 
 
 def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
@@ -28,8 +38,10 @@ def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
         raise ConfigurationError(
             f"settings must be a mapping, not {type(values).__name__}", provider=provider
         )
+    import cattrs
+
     try:
-        return _converter.structure(dict(values), cls)
+        return _converter().structure(dict(values), cls)
     except cattrs.BaseValidationError as err:
         # transform_error names the field and the expected type, never the value
         problems = "; ".join(cattrs.transform_error(err, path="settings"))
