@@ -1,6 +1,6 @@
 """Acme Print, described for orderstatus: its statuses, rules, requests and answers.
 
-Acme Print is invented (it is the example of the "Writing a provider plugin" tutorial), but
+Acme Print is invented (it is the example of the orderstatus plugin tutorial), but
 its API has the shape real ones have:
 
 - ``GET  {base}accounts/{account}/orders/{id}``: the order; each line has its own ``status``,

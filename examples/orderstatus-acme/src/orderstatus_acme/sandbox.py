@@ -44,6 +44,7 @@ class _Order:
                 "lines": [attrs.asdict(line) for line in self.lines]}
 
 
+# --8<-- [start:contract]
 class AcmeSandbox(Sandbox):
     """Acme Print's orders, transitions, events and webhooks."""
 
@@ -59,6 +60,7 @@ class AcmeSandbox(Sandbox):
     def settings(self, base_url: str) -> dict[str, Any]:
         return {"account_id": SANDBOX_ACCOUNT, "api_key": SANDBOX_API_KEY,
                 "base_url": base_url}
+    # --8<-- [end:contract]
 
     # -- control ----------------------------------------------------------------------------
 
@@ -101,9 +103,11 @@ class AcmeSandbox(Sandbox):
         self.events.append({"sequence": len(self.events) + 1, "order": order.to_json()})
         self.notify(order_id)
 
+    # --8<-- [start:notification]
     def webhook_notification(self, order_id: str) -> tuple[bytes, str, str]:
         body = json.dumps({"event": "order.updated", "order_id": order_id}).encode()
         return body, "application/json", ""
+    # --8<-- [end:notification]
 
     # -- the API ----------------------------------------------------------------------------
 
