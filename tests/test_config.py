@@ -107,3 +107,13 @@ def test_repr_names_providers_only() -> None:
     client = Client({"fakeshop": {"api_key": "super-secret-value"}})
     assert repr(client) == "<Client providers=['fakeshop']>"
     assert "super-secret-value" not in repr(client.provider("fakeshop"))
+
+
+def test_settings_errors_never_echo_the_value() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Client({"printapi": {"client_id": "id", "client_secret": "s3cret-value",
+                             "environment": "s3cret-env"}})
+    assert "s3cret" not in str(caught.value)
+    assert "expected one of test, live @ settings.environment" in str(caught.value)
+    with pytest.raises(ConfigurationError, match=r"expected Secret @ settings\.api_key"):
+        Client({"fakeshop": {"api_key": 12345678}})

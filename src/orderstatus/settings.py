@@ -43,13 +43,28 @@ def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
     try:
         return _converter().structure(dict(values), cls)
     except cattrs.BaseValidationError as err:
-        # transform_error names the field and the expected type, never the value
-        problems = "; ".join(cattrs.transform_error(err, path="settings"))
+        problems = "; ".join(
+            cattrs.transform_error(err, path="settings", format_exception=_describe)
+        )
         raise ConfigurationError(f"invalid settings: {problems}", provider=provider) from None
     except (TypeError, ValueError) as err:
         raise ConfigurationError(
             f"invalid settings: {type(err).__name__}", provider=provider
         ) from None
+
+
+def _describe(error: BaseException, expected: Any) -> str:
+    """One problem, naming the field's expected type but never the value given."""
+    if isinstance(error, KeyError):
+        return "required field missing"
+    extra = getattr(error, "extra_fields", None)
+    if extra is not None:
+        return f"extra fields found ({', '.join(sorted(extra))})"
+    choices = getattr(expected, "__args__", None) if expected is not None else None
+    if choices and all(isinstance(c, str) for c in choices):
+        return f"invalid value, expected one of {', '.join(choices)}"
+    name = getattr(expected, "__name__", None) or "another value"
+    return f"invalid value, expected {name}"
 
 
 def env_names(provider: str, cls: type[Any]) -> dict[str, str]:
