@@ -5,6 +5,8 @@
 set -euo pipefail
 python="${1:-${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}}"
 python="${python:-python3}"
+# the script changes directory below: make a relative path to the interpreter absolute
+if [[ $python == */* ]]; then python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"; fi
 work=$(mktemp -d)
 cleanup() {
     "$python" -m pip uninstall -y -q orderstatus-demoprov >/dev/null 2>&1 || true
