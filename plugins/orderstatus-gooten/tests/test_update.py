@@ -188,6 +188,38 @@ def test_had_error_true_in_any_spelling_is_a_rejection(
     assert "no message given" in str(raised.value)
 
 
+@pytest.mark.parametrize(("code", "answer", "raised"), [
+    (500, {"HadError": True, "ErrorReferenceCode": "ref-9",
+           "Errors": [{"PropertyName": "Id", "ErrorMessage": "Order is locked."}]},
+     UpdateRejectedError),
+    (503, {"HadError": True, "Errors": [{"PropertyName": "PartnerBillingKey",
+                                         "ErrorMessage": "Invalid partnerBillingKey."}]},
+     AuthenticationError),
+    (500, {"Message": "An error has occurred."}, ProviderUnavailableError),
+])
+def test_a_had_error_update_answer_with_a_server_error_code_keeps_gootens_words(
+    inprocess: Any, code: int, answer: dict[str, Any], raised: type[Exception]
+) -> None:
+    oid = inprocess.sandbox.create_order()
+    current = inprocess.fetch(oid)
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if request.method == "POST":
+            return httpx.Response(code, json=answer)
+        return inprocess.sandbox.handle(request)
+
+    with pytest.raises(raised) as caught:
+        inprocess.update(oid, "cancelled", current=current, transport=httpx.MockTransport(handler))
+    assert type(caught.value) is raised
+    assert caught.value.status_code == code
+    if "Errors" in answer:
+        assert answer["Errors"][0]["ErrorMessage"] in str(caught.value)
+    assert sent.count("POST") == 1
+    assert inprocess.sleeps == []
+
+
 @pytest.mark.parametrize("answer", [{"HadError": False}, {"HadError": "false"},
                                     {"HadError": " False"}])
 def test_had_error_false_in_any_spelling_is_success(

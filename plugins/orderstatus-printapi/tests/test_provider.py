@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from orderstatus import Client, Secret, default_registry
 from orderstatus.errors import ConfigurationError, ResponseFormatError
 
 UTC = dt.timezone.utc
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "providers" / "printapi.md"
 ORDER = {"id": "83432183", "status": "Created", "dateTime": "2015-10-21T12:53:06.9931422",
          "items": [{"id": "a1", "productId": "poster", "quantity": 1}], "extra": {"x": 1}}
 
@@ -92,6 +94,17 @@ def test_capabilities_and_tables():
     caps = PrintApiProvider.capabilities
     assert (caps.fetch, caps.update, caps.webhook, caps.feed) == (True, False, True, True)
     assert all(s.note for s in PrintApiProvider.native_statuses.values())
+
+
+def test_the_docs_page_generates_its_tables_from_the_plugin():
+    page = DOCS.read_text()
+    for marker in ("capabilities", "native-statuses", "payment-statuses", "update-rules"):
+        assert f"\n<!-- orderstatus:{marker} printapi -->\n" in page
+    # no table row is retyped in the page: every status row comes from the markers
+    for native in [*PrintApiProvider.native_statuses, *PrintApiProvider.payment_statuses]:
+        assert f"| `{native}`" not in page, native
+    for variable in ("CLIENT_ID", "CLIENT_SECRET", "ENVIRONMENT", "BASE_URL"):
+        assert f"ORDERSTATUS_PRINTAPI_{variable}" in page
 
 
 # -- timestamps ------------------------------------------------------------------------------

@@ -168,22 +168,25 @@ class GootenProvider(Provider):
     # -- errors -----------------------------------------------------------------------------
 
     def classify_error(self, order_id: str | None, response: httpx.Response) -> Exception | None:
-        """Gooten's error bodies: a refused recipe id whatever the status code; other bodies
-        except on 429 and 5xx, which keep the generic handling (``Retry-After``, retries)."""
+        """Gooten's error bodies: a refused recipe id whatever the status code, and a ``HadError``
+        answer to an update whatever the status code; other bodies except on 429 and 5xx, which
+        keep the generic handling (``Retry-After``, retries)."""
         try:
             data = json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
             return None
-        if response.status_code == 429 or response.status_code >= 500:
-            refusal = payload.auth_refusal(data)
-            return None if refusal is None else AuthenticationError(
-                f"recipe id refused: {refusal}", provider=self.name, order_id=order_id,
-                status_code=response.status_code,
-            )
         try:
             update = response.request.url.path.rstrip("/").endswith(UPDATE_PATH)
         except RuntimeError:
             update = False
+        status = response.status_code
+        refused_update = update and status >= 500 and payload.had_error(data) is True
+        if (status == 429 or status >= 500) and not refused_update:
+            refusal = payload.auth_refusal(data)
+            return None if refusal is None else AuthenticationError(
+                f"recipe id refused: {refusal}", provider=self.name, order_id=order_id,
+                status_code=status,
+            )
         try:
             self._raise_for_body(order_id, response, data, update=update)
         except ProviderError as err:

@@ -19,10 +19,6 @@ BASE_URLS: dict[str, str] = {
 """Where each Print API environment lives (from the official PHP client, v3)."""
 
 
-def _secret(value: str | Secret) -> Secret:
-    return Secret(value)
-
-
 def _not_empty(instance: object, attribute: attrs.Attribute[Secret], value: Secret) -> None:
     if not value:
         raise ValueError(f"{attribute.name} must not be empty")
@@ -38,7 +34,7 @@ class PrintApiSettings:
 
     client_id: str = attrs.field(validator=attrs.validators.min_len(1))
     """The OAuth client id of the Print API account."""
-    client_secret: Secret = attrs.field(converter=_secret, validator=_not_empty)
+    client_secret: Secret = attrs.field(converter=Secret, validator=_not_empty)
     """The OAuth client secret; prints as ``***``."""
     environment: Environment = attrs.field(
         default="test", validator=attrs.validators.in_(ENVIRONMENTS)
