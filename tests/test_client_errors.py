@@ -54,6 +54,26 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(api: Api, sandbox: Fakeshop
     assert api.sleeps == []
 
 
+def test_retry_after_on_a_server_error_is_honoured(local: Api, sandbox: FakeshopSandbox) -> None:
+    order = sandbox.create_order()
+    original = sandbox.route
+    answers = [httpx.Response(503, headers={"retry-after": "4"})]
+    sandbox.route = lambda r: answers.pop() if answers else original(r)  # type: ignore[method-assign]
+    assert local.fetch("fakeshop", order).state is OrderState.CREATED
+    assert local.sleeps == [4.0]
+
+
+def test_retry_after_on_a_server_error_beyond_the_cap_gives_up_at_once(
+    local: Api, sandbox: FakeshopSandbox
+) -> None:
+    sandbox.route = lambda r: httpx.Response(  # type: ignore[method-assign]
+        503, headers={"retry-after": "3600"})
+    with pytest.raises(ProviderUnavailableError):
+        local.fetch("fakeshop", "F-1")
+    assert local.sleeps == []
+    assert len(sandbox.requests) == 1
+
+
 def test_endless_server_errors_end_in_unavailable(api: Api, sandbox: FakeshopSandbox) -> None:
     sandbox.faults.inject("status", status=503, times=100)
     with pytest.raises(ProviderUnavailableError) as caught:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
+import time
 
+import httpx
 import pytest
 from orderstatus_fakeshop import FakeshopSandbox
 
@@ -88,14 +92,14 @@ def test_fetch_many_yields_every_order_and_never_raises_for_one(
 ) -> None:
     orders = [sandbox.create_order() for _ in range(12)]
     refs = [("fakeshop", o) for o in orders] + [("fakeshop", "F-missing"), ("fakeshop", "a/b"),
-                                                 ("nope", "1")]
+                                                 ("nope", "1"), (["unhashable"], "2")]
     results = api.fetch_many(refs, concurrency=5)
     assert len(results) == len(refs)
     fetched = {r.order_id for r in results if isinstance(r, OrderStatus)}
     assert fetched == set(orders)
     failures = {r.order_id: type(r.error) for r in results if isinstance(r, FetchFailure)}
     assert failures == {"F-missing": OrderNotFoundError, "a/b": InvalidOrderIdError,
-                        "1": UnknownProviderError}
+                        "1": UnknownProviderError, "2": UnknownProviderError}
 
 
 def test_fetch_many_streams_from_an_endless_iterable(local: Api, sandbox: FakeshopSandbox) -> None:
@@ -148,6 +152,49 @@ def test_fetch_many_respects_the_provider_limit(kind: str, sandbox: FakeshopSand
         api.close()
     assert all(isinstance(r, OrderStatus) for r in results)
     assert 1 <= peak <= 3
+
+
+class _InFlight(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An in-process transport (no connection pool to limit anything) counting overlaps."""
+
+    def __init__(self, inner: httpx.MockTransport) -> None:
+        self.inner, self.now, self.peak = inner, 0, 0
+        self.lock = threading.Lock()
+
+    def _move(self, step: int) -> None:
+        with self.lock:
+            self.now += step
+            self.peak = max(self.peak, self.now)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._move(1)
+        try:
+            time.sleep(0.01)
+            return self.inner.handle_request(request)
+        finally:
+            self._move(-1)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._move(1)
+        try:
+            await asyncio.sleep(0.01)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self._move(-1)
+
+
+@pytest.mark.parametrize(("limit", "concurrency"), [(3, 16), (50, 4)])
+def test_fetch_many_gates_in_flight_requests_itself(
+    kind: str, sandbox: FakeshopSandbox, limit: int, concurrency: int
+) -> None:
+    orders = [sandbox.create_order() for _ in range(24)]
+    transport = _InFlight(sandbox.transport())
+    api = Api(kind, {"fakeshop": sandbox.settings("http://127.0.0.1/v1/")},
+              transport=transport, limits={"fakeshop": limit})
+    results = api.fetch_many([("fakeshop", o) for o in orders], concurrency=concurrency)
+    api.close()
+    assert {r.order_id for r in results if isinstance(r, OrderStatus)} == set(orders)
+    assert transport.peak == min(limit, concurrency)
 
 
 def test_webhook_takes_the_id_and_fetches_the_status(api: Api, sandbox: FakeshopSandbox) -> None:

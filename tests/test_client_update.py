@@ -7,8 +7,10 @@ import pytest
 from orderstatus_fakeshop import FakeshopSandbox
 
 from orderstatus import (
+    AuthenticationError,
     OrderState,
     OutcomeUnknownError,
+    ProviderError,
     TransitionNotAllowedError,
     UpdateRejectedError,
 )
@@ -113,6 +115,37 @@ def test_rejected_update_already_in_effect_succeeds(local: Api, sandbox: Fakesho
     sandbox.reject_updates = True
     status = local.update("fakeshop", order, OrderState.CANCELLED, current=current)
     assert status.state is OrderState.CANCELLED
+
+
+@pytest.mark.parametrize("code", [400, 409, 422])
+def test_a_refusal_of_an_update_already_in_effect_succeeds(
+    local: Api, sandbox: FakeshopSandbox, code: int
+) -> None:
+    order = sandbox.create_order()
+    current = local.fetch("fakeshop", order)
+    sandbox.set_status(order, "void")  # someone else cancelled it meanwhile
+    original = sandbox.route
+    sandbox.route = lambda r: (  # type: ignore[method-assign]
+        httpx.Response(code, json={}) if r.method == "POST" else original(r))
+    status = local.update("fakeshop", order, OrderState.CANCELLED, current=current)
+    assert status.state is OrderState.CANCELLED
+    assert [m for m, _ in sandbox.requests] == ["GET", "POST", "GET"]
+
+
+@pytest.mark.parametrize(("code", "error"), [(409, ProviderError), (401, AuthenticationError)])
+def test_a_refused_update_not_in_effect_raises(
+    local: Api, sandbox: FakeshopSandbox, code: int, error: type[ProviderError]
+) -> None:
+    order = sandbox.create_order()
+    current = local.fetch("fakeshop", order)
+    original = sandbox.route
+    sandbox.route = lambda r: (  # type: ignore[method-assign]
+        httpx.Response(code, json={}) if r.method == "POST" else original(r))
+    with pytest.raises(error) as caught:
+        local.update("fakeshop", order, OrderState.CANCELLED, current=current)
+    assert caught.value.status_code == code
+    settled = code != 401  # refused credentials say nothing about the order
+    assert [m for m, _ in sandbox.requests] == ["GET", "POST"] + ["GET"] * settled
 
 
 def test_update_is_not_retried_on_server_errors(local: Api, sandbox: FakeshopSandbox) -> None:

@@ -47,3 +47,19 @@ def test_scrub_cleans_every_text_the_error_carries() -> None:
     error.scrub(lambda text: text.replace("SECRETVALUE", "***"))
     assert "SECRETVALUE" not in repr(vars(error)) + str(error) + repr(error.args)
     assert error.messages == ("bad ***",)
+
+
+def test_scrub_drops_chained_exceptions_it_cannot_clean() -> None:
+    import json
+
+    try:
+        try:
+            json.loads("SECRETVALUE")
+        except ValueError as err:
+            raise errors.ResponseFormatError("answer is not json", provider="p") from err
+    except errors.ResponseFormatError as caught:
+        error = caught
+    assert isinstance(error.__cause__, ValueError)
+    error.scrub(lambda text: text.replace("SECRETVALUE", "***"))
+    assert error.__cause__ is None
+    assert error.__context__ is None

@@ -85,3 +85,20 @@ def test_secret_never_prints() -> None:
 
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+def test_child_loggers_are_scrubbed_too(sandbox: FakeshopSandbox,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    # a logger's filters never see its children's records: each one must be guarded itself
+    plugin_log = logging.getLogger("orderstatus.fakeshop.review")
+    from orderstatus import Client
+
+    Client({"fakeshop": sandbox.settings("http://127.0.0.1/v1/")}).close()
+    caplog.set_level(logging.DEBUG)
+    for name in ("orderstatus.webhooks", "orderstatus.tracking", "orderstatus.watch"):
+        logging.getLogger(name).warning("order %r failed: key=%s", "F-1", API_KEY)
+    plugin_log.debug("token %s", quote(API_KEY, safe=""))
+    assert len(caplog.records) == 4
+    for record in caplog.records:
+        _assert_clean(record.getMessage())
+        assert "***" in record.getMessage()

@@ -73,11 +73,12 @@ class _BaseClient(Generic[T]):
         providers: dict[str, Provider] = {}
         for name, values in sorted((settings or {}).items()):
             cls = self.registry.provider(name)
-            configured = settings_from_mapping(name, cls.settings_class, values)
+            configured = None
             try:
+                configured = settings_from_mapping(name, cls.settings_class, values)
                 providers[name] = cls(configured)
             except ConfigurationError as err:  # e.g. a base_url quoting a misplaced secret
-                err.scrub(Redactor(secret_values(configured)))
+                err.scrub(Redactor(secret_values(configured) if configured is not None else ()))
                 raise err from None
         redactor = Redactor(s for p in providers.values() for s in p.secrets())
         guard_loggers(s for p in providers.values() for s in p.secrets())
@@ -223,7 +224,7 @@ class Client(_BaseClient[httpx.BaseTransport]):
 
         def one(ref: OrderRef) -> FetchResult:
             name, order_id = ref
-            gate = gates.get(name)
+            gate = gates.get(name) if isinstance(name, str) else None
             try:
                 if gate is None:
                     return self.fetch(name, order_id, strict=strict)
@@ -358,7 +359,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
 
         async def one(ref: OrderRef) -> FetchResult:
             name, order_id = ref
-            gate = gates.get(name)
+            gate = gates.get(name) if isinstance(name, str) else None
             try:
                 if gate is None:
                     return await self.fetch(name, order_id, strict=strict)

@@ -64,13 +64,18 @@ class OrderStatusError(Exception):
         return f"{type(self).__name__}({self.message!r})"
 
     def scrub(self, clean: Callable[[str], str]) -> None:
-        """Pass every text this error carries through ``clean`` (used to remove secrets)."""
+        """Pass every text this error carries through ``clean`` (used to remove secrets).
+
+        Chained exceptions cannot be cleaned (a JSON error keeps the whole body it could not
+        decode), so ``__cause__`` and ``__context__`` are dropped.
+        """
         for name, value in vars(self).items():
             if isinstance(value, str):
                 setattr(self, name, clean(value))
             elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
                 setattr(self, name, tuple(clean(v) for v in value))
         self.args = (self.message,)
+        self.__cause__ = self.__context__ = None
 
 
 class ConfigurationError(OrderStatusError):

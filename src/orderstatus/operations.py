@@ -26,7 +26,6 @@ from .errors import (
     ResponseFormatError,
     TransitionNotAllowedError,
     UpdateNotSupportedError,
-    UpdateRejectedError,
 )
 from .lifecycle import OrderState
 from .mapping import StatusMapper
@@ -63,6 +62,10 @@ Op = Generator[Effect, Reply, R]
 
 # Errors raised before a request could reach the server: safe to retry any request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+# Update failures that say nothing about the order's state: no settling fetch.
+_NOT_SETTLED = (AuthenticationError, OrderNotFoundError, RateLimitedError)
 
 
 class _SentButLost(Exception):
@@ -120,6 +123,8 @@ class Operations:
                     return reply
                 error = self.error_for(provider, order_id, request, reply)
                 retry_after = getattr(error, "retry_after", None)
+                if retry_after is None:  # a 503 may say when to come back, too
+                    retry_after = parse_retry_after(reply.headers.get("retry-after"))
                 may_retry = reply.status_code in RETRYABLE_STATUS and (
                     safe or reply.status_code == 429
                 )
@@ -272,8 +277,11 @@ class Operations:
         try:
             response = yield from self.exchange(provider, request, order_id=oid, safe=False)
             self.parse(provider, oid, provider.parse_update, oid, response)
-        except (UpdateRejectedError, ProviderUnavailableError, ResponseFormatError) as failure:
-            # refused, or an answer that may hide an applied update: the order decides
+        except ProviderError as failure:
+            if isinstance(failure, _NOT_SETTLED):
+                raise
+            # refused (a 409 may mean "already there"), or an answer that may hide an applied
+            # update: the order decides
             fresh = yield from self.settle(name, oid, native_target)
             if fresh is not None:
                 return fresh

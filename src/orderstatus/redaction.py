@@ -13,8 +13,12 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 4
 _GUARDED_LOGGERS = (
     "httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-    "httpcore.proxy", "orderstatus",
+    "httpcore.proxy", "httpcore.socks", "orderstatus", "orderstatus.tracking",
+    "orderstatus.watch", "orderstatus.webhooks",
 )
+_GUARDED_ROOTS = frozenset({"httpx", "httpcore", "orderstatus"})
+"""A logger's filters only see its own records, not its children's: every existing logger
+under these names is guarded too (plugins' ``orderstatus.<name>`` loggers among them)."""
 
 
 class Redactor:
@@ -60,9 +64,14 @@ _FILTER = _RedactingFilter(_GLOBAL)
 
 
 def guard_loggers(secrets: Iterable[str]) -> None:
-    """Scrub ``secrets`` from every record of httpx, httpcore and orderstatus loggers."""
+    """Scrub ``secrets`` from every record of httpx, httpcore and orderstatus loggers.
+
+    Loggers under those names that are created later are guarded by the next call.
+    """
     _GLOBAL.add(secrets)
-    for name in _GUARDED_LOGGERS:
+    known = list(logging.root.manager.loggerDict)
+    existing = [n for n in known if n.split(".")[0] in _GUARDED_ROOTS]
+    for name in {*_GUARDED_LOGGERS, *existing}:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -53,9 +53,21 @@ def wrong(provider: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def texts_of(error: BaseException) -> list[str]:
-    """Everything an error shows: message, repr, attributes and its formatted traceback."""
-    return [str(error), repr(error), repr(vars(error)),
-            "".join(traceback.format_exception(error))]
+    """Everything an error shows: message, repr, attributes and its formatted traceback, and
+    the same for every exception chained to it (``__cause__`` and ``__context__``, even when
+    a traceback would not print them)."""
+    texts: list[str] = []
+    todo: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [str(current), repr(current), repr(vars(current)),
+                  "".join(traceback.format_exception(current, chain=False))]
+        todo += [current.__cause__, current.__context__]
+    return texts
 
 
 def scenarios(api: Api, sandbox: Sandbox, provider: str) -> Iterator[Callable[[], object]]:
