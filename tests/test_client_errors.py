@@ -193,3 +193,29 @@ def test_parse_retry_after_http_date() -> None:
 
     now = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30.0
+
+
+def test_undecodable_bodies_are_retried_for_fetches(api: Api, sandbox: FakeshopSandbox) -> None:
+    order = sandbox.create_order()
+    sandbox.faults.inject("malformed", times=2)
+    assert api.fetch("fakeshop", order).state is OrderState.CREATED
+    assert len(sandbox.requests) == 3
+    assert len(api.sleeps) == 2
+
+
+def test_attempts_never_outlast_the_total_budget(local: Api, sandbox: FakeshopSandbox) -> None:
+    seen: list[dict[str, float]] = []
+    original = sandbox.route
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return original(request)
+
+    sandbox.route = record  # type: ignore[method-assign]
+    local.client._ops.retry = RetryPolicy(attempts=3, total=4, backoff=0.01)
+    order = sandbox.create_order()
+    local.fetch("fakeshop", order)
+    assert seen[-1] == pytest.approx({"connect": 4, "read": 4, "write": 4, "pool": 4}, abs=0.1)
+    sandbox.faults.inject("rate_limit", retry_after=3)  # the answer comes after a 3 s wait
+    local.fetch("fakeshop", order)
+    assert seen[-1] == pytest.approx({"connect": 1, "read": 1, "write": 1, "pool": 1}, abs=0.1)

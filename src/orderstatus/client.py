@@ -136,11 +136,16 @@ class _BaseClient(Generic[T]):
             "follow_redirects": False,
         }
 
-    def _prepare(self, request: httpx.Request) -> httpx.Request:
-        """Give a provider-built request the client's defaults (headers, timeout)."""
+    def _prepare(self, send: Send) -> httpx.Request:
+        """Give a provider-built request the client's headers, and timeouts within the budget."""
+        request = send.request
         for name, value in _DEFAULT_HEADERS.items():
             request.headers.setdefault(name, value)
-        request.extensions.setdefault("timeout", self._timeout.as_dict())
+        budget = send.budget
+        request.extensions["timeout"] = {
+            phase: budget if limit is None else (limit if budget is None else min(limit, budget))
+            for phase, limit in self._timeout.as_dict().items()
+        }
         return request
 
     def webhook_order_id(
@@ -196,7 +201,7 @@ class Client(_BaseClient[httpx.BaseTransport]):
                 if isinstance(effect, Send):
                     try:
                         http = self._client_for(effect.provider)
-                        reply = http.send(self._prepare(effect.request))
+                        reply = http.send(self._prepare(effect))
                     except (httpx.HTTPError, OrderStatusError) as err:
                         reply = err
                 else:
@@ -330,7 +335,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
                 if isinstance(effect, Send):
                     try:
                         reply = await self._client_for(effect.provider).send(
-                            self._prepare(effect.request)
+                            self._prepare(effect)
                         )
                     except (httpx.HTTPError, OrderStatusError) as err:
                         reply = err

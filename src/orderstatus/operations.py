@@ -7,7 +7,7 @@ sync and async clients only differ in how they carry effects out. No I/O happens
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeAlias, TypeVar
 
 import attrs
@@ -47,6 +47,8 @@ class Send:
 
     provider: str
     request: httpx.Request
+    budget: float | None = None
+    """Seconds left of the call's total budget: no timeout of this attempt may exceed it."""
 
 
 @attrs.frozen
@@ -109,24 +111,39 @@ class Operations:
         return self.redact(str(cleaned))
 
     def exchange(
-        self, provider: Provider, request: httpx.Request, *, order_id: str | None, safe: bool
-    ) -> Op[httpx.Response]:
-        """Send with retries; return a 2xx response or raise a core error."""
+        self, provider: Provider, request: httpx.Request, *, order_id: str | None, safe: bool,
+        parse: Callable[[httpx.Response], R] | None = None,
+    ) -> Op[Any]:
+        """Send with retries; return the 2xx response (or ``parse(response)``) or raise.
+
+        A safe request is tried again on connection errors, timeouts, 429 and 5xx, and when
+        ``parse`` finds the body undecodable (a retryable :class:`ResponseFormatError`); an
+        unsafe one only when it never left, or on 429. No attempt outlasts the total budget.
+        """
         started = time.monotonic()
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
-            reply = yield Send(provider.name, request)
+            elapsed = max(time.monotonic() - started, waited)
+            reply = yield Send(provider.name, request, max(self.retry.total - elapsed, 0.1))
             retry_after: float | None = None
-            if isinstance(reply, httpx.Response):
-                if reply.is_success:
+            error: Exception
+            if isinstance(reply, httpx.Response) and reply.is_success:
+                if parse is None:
                     return reply
+                try:
+                    return self.parse(provider, order_id, parse, reply)
+                except ResponseFormatError as err:
+                    error, may_retry = err, safe and err.retryable
+            elif isinstance(reply, httpx.Response):
                 error = self.error_for(provider, order_id, request, reply)
                 retry_after = getattr(error, "retry_after", None)
                 if retry_after is None:  # a 503 may say when to come back, too
                     retry_after = parse_retry_after(reply.headers.get("retry-after"))
-                may_retry = reply.status_code in RETRYABLE_STATUS and (
-                    safe or reply.status_code == 429
+                may_retry = (
+                    reply.status_code in RETRYABLE_STATUS
+                    and (safe or reply.status_code == 429)
+                    and getattr(error, "retryable", True)  # a provider may know better
                 )
             elif isinstance(reply, OrderStatusError):  # raised by the provider's auth flow
                 raise self.complete(reply, {"provider": provider.name, "order_id": order_id})
@@ -136,7 +153,7 @@ class Operations:
                 not_sent = isinstance(reply, _NOT_SENT)
                 if not (safe or not_sent):
                     raise _SentButLost(error)
-                may_retry = isinstance(reply, httpx.TransportError)
+                may_retry = isinstance(reply, (httpx.TransportError, httpx.DecodingError))
             # waits count even when sleeping is faked, so the total budget is deterministic
             elapsed = max(time.monotonic() - started, waited)
             wait = self.retry.delay(attempt, retry_after, elapsed) if may_retry else None
@@ -182,7 +199,9 @@ class Operations:
         }
         kind = type(error).__name__
         if isinstance(error, httpx.DecodingError):
-            return ResponseFormatError(f"answer could not be decoded ({kind})", **common)
+            return ResponseFormatError(
+                f"answer could not be decoded ({kind})", retryable=True, **common
+            )
         if isinstance(error, httpx.TimeoutException):
             return ProviderUnavailableError(f"no answer in time ({kind})", **common)
         if isinstance(error, httpx.HTTPError):
@@ -221,8 +240,10 @@ class Operations:
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         request = provider.build_fetch(oid)
-        response = yield from self.exchange(provider, request, order_id=oid, safe=True)
-        parsed: ParsedOrder = self.parse(provider, oid, provider.parse_fetch, oid, response)
+        parsed: ParsedOrder = yield from self.exchange(
+            provider, request, order_id=oid, safe=True,
+            parse=lambda response: provider.parse_fetch(oid, response),
+        )
         return self.mappers[name].to_status(parsed, strict=self._strict(strict))
 
     def update(
@@ -360,8 +381,10 @@ class Operations:
         if not provider.capabilities.feed:
             raise FeedNotSupportedError(f"{provider.title} has no change feed", provider=name)
         request = provider.build_feed(since)
-        response = yield from self.exchange(provider, request, order_id=None, safe=True)
-        orders, cursor = self.parse(provider, None, provider.parse_feed, since, response)
+        orders, cursor = yield from self.exchange(
+            provider, request, order_id=None, safe=True,
+            parse=lambda response: provider.parse_feed(since, response),
+        )
         mapper = self.mappers[name]
         statuses = tuple(mapper.to_status(o, strict=self._strict(strict)) for o in orders)
         return FeedPage(name, statuses, cursor)

@@ -299,13 +299,18 @@ class Provider(abc.ABC):
     # -- helpers for subclasses -------------------------------------------------------------
 
     def json(self, order_id: str | None, response: httpx.Response) -> Any:
-        """Decode a JSON body or raise :class:`ResponseFormatError`."""
+        """Decode a JSON body or raise :class:`ResponseFormatError`.
+
+        An undecodable body looks like a fault on the way (cut short, a proxy's HTML page), so
+        the error is ``retryable``: the client tries a safe request again within its budget.
+        """
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as err:
             raise ResponseFormatError(
                 f"answer is not json ({response.headers.get('content-type', 'no content type')})",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
+                retryable=True,
             ) from err
 
     def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:

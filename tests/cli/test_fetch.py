@@ -89,11 +89,15 @@ def test_fetch_from_a_csv_file_and_from_stdin_lines(
 def test_bad_input_is_a_usage_error(invoke: Invoke, tmp_path: Path) -> None:
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("shop,id\nfakeshop,F-1\n")
+    binary = tmp_path / "refs.bin"
+    binary.write_bytes(b"\xd0\xff\x00fakeshop:F-1\n")
     for args, message in [
         ((), "no orders given"),
         (("F-1",), "invalid order reference 'F-1': expected provider:order_id"),
         (("--from", str(tmp_path / "missing.txt")), "cannot read"),
         (("--from", str(bad_csv)), "needs provider and order_id columns"),
+        (("--from", str(binary)), "not utf-8 text"),
+        (("--concurrency", "0", "fakeshop:F-1"), "argument --concurrency: 0 is less than 1"),
     ]:
         done = invoke("fetch", *args)
         assert done.returncode == 2, args
@@ -135,7 +139,10 @@ def test_bad_config_files_are_configuration_errors(invoke: Invoke, tmp_path: Pat
     shapeless.write_text("[1, 2]")
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps({"fakeshop": {"api_key": "k", "colour": "red"}}))
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"fakeshop": {"api_key": "\xd0\xff"}}')
     for path, message in [
+        (binary, "is not utf-8 text"),
         (tmp_path / "missing.json", "cannot read config file"),
         (broken, "is not valid"),
         (shapeless, "must map provider names to settings tables"),

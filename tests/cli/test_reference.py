@@ -93,10 +93,20 @@ def test_mappings_of_an_unknown_provider_is_a_configuration_error() -> None:
     assert "fakeshop" in line
 
 
-def test_usage_errors_exit_2() -> None:
-    assert run(env=clean_env()).returncode == 2
-    assert run("nonsense", env=clean_env()).returncode == 2
-    assert run("lifecycle", "--format", "png", env=clean_env()).returncode == 2
+def test_usage_errors_exit_2_with_one_line() -> None:
+    for args, message in [
+        ((), "the following arguments are required: COMMAND"),
+        (("nonsense",), "argument COMMAND: invalid choice: 'nonsense'"),
+        (("lifecycle", "--format", "png"), "argument --format: invalid choice: 'png'"),
+        (("serve", "--port", "99999"), "argument --port: 99999 is not a port number"),
+        (("watch", "--interval", "nan"), "argument --interval: nan seconds: must be more than 0"),
+        (("watch", "--concurrency", "x"), "argument --concurrency: 'x' is not a whole number"),
+    ]:
+        done = run(*args, env=clean_env())
+        assert done.returncode == 2, args
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"orderstatus: error: {message}"), line
+        assert line.endswith(" --help)"), line
     version = run("--version", env=clean_env())
     assert version.returncode == 0
     assert version.stdout.startswith("orderstatus ")

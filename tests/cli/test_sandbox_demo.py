@@ -47,6 +47,14 @@ def test_sandbox_of_an_unknown_provider_is_a_configuration_error() -> None:
     assert "no provider named 'nosuch' is installed" in done.stderr
 
 
+def test_sandbox_on_a_host_that_does_not_exist_is_one_line() -> None:
+    done = run("sandbox", "--host", "256.1.1.1", "fakeshop", env=clean_env())
+    assert done.returncode == 3
+    [line] = done.stderr.splitlines()
+    assert line.startswith("orderstatus: error: cannot serve on 256.1.1.1: ")
+    assert done.stdout == ""
+
+
 def test_demo_walks_every_sandbox_and_exits_0() -> None:
     done = run("demo", env=clean_env(), timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -144,7 +152,8 @@ def test_new_provider_writes_a_skeleton_once(tmp_path: Path) -> None:
     done = run("new-provider", "acme_print", "--dir", str(tmp_path), env=clean_env())
     assert done.returncode == 0, done.stderr
     project = tmp_path / "orderstatus-acme-print"
-    assert done.stdout.splitlines()[0] == f"created {project}"
+    assert done.stdout.splitlines() == [
+        f"created {project}", f"next: pip install -e '{project}[test]' && pytest {project}"]
     assert (project / "pyproject.toml").is_file()
     assert (project / "src" / "orderstatus_acme_print" / "provider.py").is_file()
     again = run("new-provider", "acme_print", "--dir", str(tmp_path), env=clean_env())

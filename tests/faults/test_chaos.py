@@ -25,7 +25,8 @@ from tests.conftest import Api
 
 from .conftest import CHAOS, POLICY, RETRY_AFTER, client, fingerprint, new_sandbox
 
-RETRIED = (ProviderUnavailableError, RateLimitedError)
+# undecodable bodies (cut short, html, not json) are retried like server errors
+RETRIED = (ProviderUnavailableError, RateLimitedError, ResponseFormatError)
 """Errors that only come out once the retry budget is spent."""
 
 
@@ -34,7 +35,7 @@ def fetch_under_chaos(api: Api, sandbox: Sandbox, truth: dict[str, tuple[Any, ..
     """Fetch the orders round-robin ``fetches`` times; check each outcome; count them."""
     sandbox.faults.chaos(0.2, CHAOS, seed=11)
     ids = list(truth)
-    tally = {"ok": 0, "format": 0, "exhausted": 0}
+    tally = {"ok": 0, "exhausted": 0}
     for n in range(fetches):
         order_id = ids[n % len(ids)]
         first = len(api.sleeps)
@@ -47,8 +48,6 @@ def fetch_under_chaos(api: Api, sandbox: Sandbox, truth: dict[str, tuple[Any, ..
         if isinstance(outcome, RETRIED):
             assert len(waits) == POLICY.attempts - 1, f"gave up early: {outcome!r} after {waits}"
             tally["exhausted"] += 1
-        elif isinstance(outcome, ResponseFormatError):
-            tally["format"] += 1
         elif isinstance(outcome, OrderStatusError):
             pytest.fail(f"unexpected error under faults: {outcome!r}")
         else:
@@ -77,7 +76,8 @@ def test_fetches_under_chaos_in_process(
     finally:
         api.close()
     check_tally(tally, sandbox, 2_000, api)
-    assert tally["format"] > 0, "truncated and non-json bodies were injected"
+    # a fifth of the answers fail and 4 attempts are allowed: few orders exhaust the budget
+    assert tally["ok"] >= 0.98 * 2_000, tally
 
 
 def test_fetches_under_chaos_over_loopback(

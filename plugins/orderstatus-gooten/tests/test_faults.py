@@ -56,13 +56,15 @@ def test_endless_rate_limits_end_as_rate_limited(gooten: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", ["malformed", "not_json"])
-def test_a_broken_body_is_a_format_error_and_not_retried(gooten: Any, kind: str) -> None:
+def test_a_broken_body_is_retried_then_a_format_error(gooten: Any, kind: str) -> None:
     oid = gooten.sandbox.create_order()
     gooten.sandbox.faults.inject(kind)
+    assert gooten.fetch(oid).state is OrderState.CREATED
+    assert gets(gooten.sandbox) == 2
+    gooten.sandbox.faults.inject(kind, times=10)
     with pytest.raises(ResponseFormatError):
         gooten.fetch(oid)
-    assert gets(gooten.sandbox) == 1
-    assert gooten.fetch(oid).state is OrderState.CREATED
+    assert gets(gooten.sandbox) == 2 + 4
 
 
 def test_chaos_is_survived_with_retries(inprocess: Any) -> None:

@@ -54,12 +54,15 @@ def test_a_retry_after_beyond_the_limit_ends_the_call(api, sandbox):
 
 
 @pytest.mark.parametrize("kind", ["malformed", "not_json"])
-def test_a_broken_body_is_a_format_error_and_not_retried(api, sandbox, kind):
+def test_a_broken_body_is_retried_then_a_format_error(api, sandbox, kind):
     order_id = sandbox.create_order()
     sandbox.faults.inject(kind, path=ORDERS)
+    assert api.fetch(order_id).state is OrderState.CREATED
+    assert len(gets(sandbox)) == 2
+    sandbox.faults.inject(kind, path=ORDERS, times=10)
     with pytest.raises(ResponseFormatError):
         api.fetch(order_id)
-    assert len(gets(sandbox)) == 1
+    assert len(gets(sandbox)) == 2 + 4
 
 
 @pytest.mark.parametrize("kind", ["html", "reset", "timeout", "slow"])

@@ -55,8 +55,10 @@ def test_feed_maps_unknown_statuses_to_unknown(api, sandbox):
     assert (last.state, last.native_status) == (OrderState.UNKNOWN, "Archived")
 
 
-def test_malformed_feed_is_a_format_error(api, sandbox):
+def test_malformed_feed_is_retried_then_a_format_error(api, sandbox):
     sandbox.create_order()
     sandbox.faults.inject("malformed", path="/sync/")
+    assert len(api.feed().statuses) == 1
+    sandbox.faults.inject("malformed", path="/sync/", times=10)
     with pytest.raises(ResponseFormatError):
         api.feed()

@@ -13,6 +13,7 @@ its API has the shape real ones have:
 - Authentication: ``Authorization: ApiKey {api_key}`` on every call.
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import datetime as dt
@@ -41,6 +42,7 @@ from orderstatus import (
 __all__ = ["AcmeProvider", "AcmeSettings"]
 
 S = OrderState
+# --8<-- [end:imports]
 
 
 # --8<-- [start:settings]

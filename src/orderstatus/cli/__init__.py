@@ -1,0 +1,102 @@
+"""The ``orderstatus`` command.
+
+Commands::
+
+    orderstatus providers [--json]                  installed plugins, capabilities, failures
+    orderstatus lifecycle [--format table|mermaid|json]
+    orderstatus mappings [PROVIDER] [--format table|json]
+    orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track]
+    orderstatus update REF --to STATE [--dry-run] [--json]
+    orderstatus watch [--interval S] [--once] [--store PATH] [--json]
+    orderstatus serve [--host H] [--port P] [--store PATH]
+    orderstatus sandbox [PROVIDER...]
+    orderstatus new-provider NAME [--dir DIR]
+    orderstatus demo
+
+``REF`` is ``provider:order_id``. Providers are configured from ``ORDERSTATUS_<PROVIDER>_<FIELD>``
+environment variables (``Client.from_env``), or from ``--config FILE`` (JSON, or TOML on
+Python 3.11+ or with ``tomli`` installed): a mapping of provider name to its settings.
+``ORDERSTATUS_STORE`` names the tracker's SQLite file (default: in the user's data directory);
+``ORDERSTATUS_DISABLE_PLUGINS`` blocks plugins; ``ORDERSTATUS_DEBUG=1`` shows tracebacks.
+
+Exit codes: 0 ok; 1 some orders failed, or an update was refused; 2 usage error (bad
+arguments, malformed order reference or id, unreadable input file); 3 configuration error
+(missing or invalid settings, unknown provider, credentials refused, missing uvicorn);
+4 provider error (unavailable, rate limited, unreadable answer, outcome unknown);
+130 interrupted. Long-running commands (``watch``, ``serve``, ``sandbox``) stop with 0 on
+Ctrl-C or SIGTERM. Errors are one line on stderr, never a traceback.
+
+The package: :mod:`.common` (exit codes, errors), :mod:`.output` (lines, JSON, tables, progress),
+:mod:`.inputs` (settings, store, order references), the commands in :mod:`.reference`,
+:mod:`.orders` and :mod:`.running`, and :mod:`.parser`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from . import common
+from .common import *  # noqa: F403 (the exit codes, CommandError and exit_code_for)
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CommandError, exit_code_for
+from .inputs import parse_ref, read_refs
+from .output import change_line, change_record, error_line, say, status_record, status_table
+from .parser import build_parser
+
+__all__ = [
+    "build_parser",
+    "change_line",
+    "change_record",
+    "main",
+    "parse_ref",
+    "read_refs",
+    "status_record",
+    "status_table",
+]
+__all__ += common.__all__
+
+
+def _setup_logging(verbose: bool) -> None:
+    import logging
+
+    def chatty(record: logging.LogRecord) -> bool:  # httpx logs every request at info
+        return record.levelno >= logging.WARNING or not record.name.startswith("http")
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("orderstatus: %(levelname)s: %(message)s"))
+    handler.addFilter(chatty)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code (see the module docstring)."""
+    from orderstatus.errors import OrderStatusError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, usage errors
+        return int(done.code or 0)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.run(args))
+    except CommandError as err:
+        error_line(str(err))
+        return err.code
+    except OrderStatusError as err:
+        error_line(str(err))
+        return exit_code_for(err)
+    except KeyboardInterrupt:
+        say("orderstatus: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as err:
+        if os.environ.get("ORDERSTATUS_DEBUG"):
+            raise
+        error_line(f"unexpected {type(err).__name__}: {err} (ORDERSTATUS_DEBUG=1 shows more)")
+        return EXIT_FAILED

@@ -1,0 +1,170 @@
+"""What the command prints: lines, JSON records, tables and the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from orderstatus.models import OrderStatus, StatusChange
+    from orderstatus.tables import Table
+
+__all__ = [
+    "PROGRESS_THRESHOLD",
+    "Progress",
+    "change_line",
+    "change_printer",
+    "change_record",
+    "dumps",
+    "error_line",
+    "print_tables",
+    "quiet",
+    "say",
+    "state_text",
+    "status_record",
+    "status_table",
+]
+
+PROGRESS_THRESHOLD = 20
+"""A progress bar is shown on stderr (a terminal) when fetching more orders than this."""
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    """Print one line on stdout (or stderr), flushed."""
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def error_line(message: str) -> None:
+    """Print ``orderstatus: error: MESSAGE`` on stderr."""
+    say(f"orderstatus: error: {message}", err=True)
+
+
+def dumps(data: Any) -> str:
+    """``data`` as one line of JSON (anything unusual as its ``str``)."""
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def print_tables(tables: Iterable[Table]) -> None:
+    """Print tables as text, a blank line between them."""
+    from orderstatus.tables import to_text
+
+    say("\n\n".join(to_text(t) for t in tables))
+
+
+@contextlib.contextmanager
+def quiet(logger: str) -> Iterator[None]:
+    """Silence a logger for a block (the command reports what it would have logged)."""
+    import logging
+
+    log = logging.getLogger(logger)
+    before = log.disabled
+    log.disabled = True
+    try:
+        yield
+    finally:
+        log.disabled = before
+
+
+def status_record(status: OrderStatus) -> dict[str, Any]:
+    """An order status as a JSON-ready mapping (the provider's raw payload left out)."""
+    import datetime as dt
+    import enum
+
+    import attrs
+
+    def plain(_: object, __: object, value: Any) -> Any:
+        if isinstance(value, enum.Enum):
+            return value.value
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+
+    return attrs.asdict(
+        status, filter=lambda a, _: a.name != "raw", value_serializer=plain
+    )
+
+
+def state_text(status: OrderStatus) -> str:
+    """The state, with its reason when it has one: ``action_required (address)``."""
+    return f"{status.state} ({status.reason})" if status.reason else str(status.state)
+
+
+def status_table(statuses: Iterable[OrderStatus], title: str = "Orders") -> Table:
+    """One row per order: provider, order, state, native status, payment, tracking."""
+    from orderstatus.tables import Table
+
+    rows = tuple(
+        (
+            s.provider, s.order_id, state_text(s), s.native_status,
+            (s.payment.value,) if s.payment else (),
+            tuple(t.number or t.url or t.carrier or "?" for t in s.tracking),
+        )
+        for s in statuses
+    )
+    return Table(
+        title=title,
+        headers=("provider", "order", "state", "native status", "payment", "tracking"),
+        rows=rows,
+        empty="no orders",
+    )
+
+
+def change_line(change: StatusChange) -> str:
+    """One readable line about a change: previous -> current, skipped states, anomalies."""
+    native = change.status.native_status
+    where = f"{change.provider} order {change.order_id!r}"
+    if change.previous is None:
+        return f"{where}: first seen {change.current} ({native})"
+    text = f"{where}: {change.previous} -> {change.current} ({native})"
+    if change.skipped:
+        text += f"; skipped {', '.join(s.value for s in change.skipped)}"
+    if change.anomaly:
+        text += "; anomaly: not a lifecycle move, applied anyway"
+    return text
+
+
+def change_record(change: StatusChange) -> dict[str, Any]:
+    """A change as a JSON-ready mapping."""
+    return {
+        "provider": change.provider, "order_id": change.order_id,
+        "previous": change.previous.value if change.previous else None,
+        "current": change.current.value, "skipped": [s.value for s in change.skipped],
+        "anomaly": change.anomaly, "status": status_record(change.status),
+    }
+
+
+def change_printer(as_json: bool) -> Callable[[StatusChange], None]:
+    """A tracker callback printing each change as a line (or a JSON line)."""
+
+    def show(change: StatusChange) -> None:
+        say(dumps(change_record(change)) if as_json else change_line(change))
+
+    return show
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn at most ten times a second."""
+
+    def __init__(self, total: int, enabled: bool, stream: TextIO) -> None:
+        self.total, self.done, self.enabled, self.stream = total, 0, enabled, stream
+        self._drawn = 0.0
+
+    def step(self) -> None:
+        """Count one finished order; redraw if due."""
+        self.done += 1
+        now = time.monotonic()
+        if self.enabled and (now - self._drawn > 0.1 or self.done == self.total):
+            self._drawn = now
+            filled = 30 * self.done // max(self.total, 1)
+            self.stream.write(
+                f"\rfetching [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+            )
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Erase the bar."""
+        if self.enabled:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()

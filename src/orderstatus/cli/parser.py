@@ -1,0 +1,131 @@
+"""The ``orderstatus`` argument parser."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+from .common import EXIT_USAGE
+from .orders import cmd_fetch, cmd_update
+from .reference import cmd_lifecycle, cmd_mappings, cmd_providers
+from .running import cmd_demo, cmd_new_provider, cmd_sandbox, cmd_serve, cmd_watch
+
+__all__ = ["build_parser"]
+
+T = TypeVar("T")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error as one line, like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"orderstatus: error: {message} (see: {self.prog} --help)\n")
+
+
+def _checked(
+    convert: Callable[[str], T], what: str, ok: Callable[[T], bool], rule: str
+) -> Callable[[str], T]:
+    """An argparse ``type``: ``convert`` the text, then refuse values that are not ``ok``."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{text} {rule}")
+        return value
+
+    return parse
+
+
+_count = _checked(int, "a whole number", lambda n: n >= 1, "is less than 1")
+_port = _checked(int, "a port number", lambda n: 0 <= n <= 65535,
+                 "is not a port number (0 to 65535)")
+_seconds = _checked(float, "a number of seconds", lambda s: math.isfinite(s) and s > 0,
+                    "seconds: must be more than 0")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``orderstatus`` argument parser."""
+    from orderstatus import __version__
+    from orderstatus.lifecycle import OrderState
+
+    states = [s.value for s in OrderState if s is not OrderState.UNKNOWN]
+    parser = _Parser(
+        prog="orderstatus",
+        description="One canonical order lifecycle over print-on-demand providers.",
+        epilog="Exit codes: 0 ok, 1 orders failed or update refused, 2 usage error, "
+        "3 configuration error, 4 provider error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"orderstatus {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    config = _Parser(add_help=False)
+    config.add_argument("--config", metavar="FILE",
+                        help="provider settings (JSON, or TOML) instead of the environment")
+    store = _Parser(add_help=False)
+    store.add_argument("--store", metavar="PATH",
+                       help="tracker SQLite file (default: $ORDERSTATUS_STORE, or the user's "
+                       "data directory)")
+    json_flag = _Parser(add_help=False)
+    json_flag.add_argument("--json", action="store_true", help="JSON output")
+    concurrency = _Parser(add_help=False)
+    concurrency.add_argument("--concurrency", type=_count, default=32,
+                             help="requests in flight at most")
+
+    def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
+            *parents: _Parser) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
+        sub.set_defaults(run=run)
+        return sub
+
+    add("providers", cmd_providers, "installed providers, capabilities and plugin failures",
+        json_flag)
+    sub = add("lifecycle", cmd_lifecycle, "the canonical lifecycle")
+    sub.add_argument("--format", choices=("table", "mermaid", "json"), default="table")
+    sub = add("mappings", cmd_mappings, "native statuses, payments and update rules")
+    sub.add_argument("provider", nargs="?", help="one provider (default: all installed)")
+    sub.add_argument("--format", choices=("table", "json"), default="table")
+
+    sub = add("fetch", cmd_fetch, "fetch orders' statuses", config, store, json_flag,
+              concurrency)
+    sub.add_argument("refs", nargs="*", metavar="REF", help="provider:order_id")
+    sub.add_argument("--from", dest="source", metavar="FILE",
+                     help="references from a file (- for stdin): CSV with provider,order_id "
+                     "columns, or provider:order_id lines")
+    sub.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    sub.add_argument("--strict", action="store_true", help="fail orders with unmapped statuses")
+    sub.add_argument("--track", action="store_true",
+                     help="also record the statuses in the tracker store (for watch)")
+
+    sub = add("update", cmd_update, "move an order to a canonical state", config, json_flag)
+    sub.add_argument("ref", metavar="REF", help="provider:order_id")
+    sub.add_argument("--to", required=True, metavar="STATE", choices=states,
+                     help=f"target state: {', '.join(states)}")
+    sub.add_argument("--dry-run", action="store_true",
+                     help="fetch and check the provider's rules; send nothing")
+
+    sub = add("watch", cmd_watch, "re-fetch open tracked orders and print their changes",
+              config, store, json_flag, concurrency)
+    sub.add_argument("--interval", type=_seconds, default=300.0,
+                     help="seconds between sweeps")
+    sub.add_argument("--once", action="store_true", help="one sweep, then exit")
+
+    sub = add("serve", cmd_serve, "serve the webhook receiver", config, store)
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
+
+    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes on loopback")
+    sub.add_argument("providers", nargs="*", metavar="PROVIDER", help="default: every sandbox")
+    sub.add_argument("--host", default="127.0.0.1")
+
+    sub = add("new-provider", cmd_new_provider, "write a provider plugin skeleton")
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("--dir", default=".", help="where to create it (default: here)")
+
+    add("demo", cmd_demo, "sandboxes + webhooks + tracker, end to end, in seconds")
+    return parser

@@ -1,0 +1,170 @@
+"""Long-running and tooling commands: ``watch``, ``serve``, ``sandbox``, ``new-provider``,
+``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import time
+from pathlib import Path
+from typing import NoReturn
+
+from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CommandError
+from .inputs import make_client, make_tracker, require, store_path
+from .output import change_printer, error_line, quiet, say
+
+__all__ = ["cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM stop a long-running command like Ctrl-C does."""
+
+    def interrupt(signum: int, frame: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Re-fetch (or read feeds of) non-terminal tracked orders; print changes as they happen."""
+    import asyncio
+
+    from orderstatus.watch import Watcher
+
+    _stop_on_sigterm()
+    tracker = make_tracker(args, on_change=change_printer(args.json))
+
+    async def run() -> int:
+        async with make_client(args, asynchronous=True) as client:
+            require(client)
+            watcher = Watcher(client, tracker, interval=args.interval,
+                              concurrency=args.concurrency)
+            open_orders = len(tracker.tracked(non_terminal=True))
+            say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
+                f" (store: {store_path(args)})", err=True)
+            if args.once:
+                with quiet("orderstatus.watch"):  # failures are reported below, once
+                    await watcher.sweep()
+                for failure in watcher.failures:
+                    error_line(f"fetch failed: {failure.error}")
+                return EXIT_FAILED if watcher.failures else EXIT_OK
+            await watcher.run()
+            return EXIT_OK
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED if args.once else EXIT_OK
+    finally:
+        tracker.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the webhook receiver on ``--host``/``--port`` with uvicorn."""
+    import socket
+
+    from orderstatus.errors import ConfigurationError
+
+    try:
+        import uvicorn
+    except ImportError:
+        raise ConfigurationError(
+            "serve needs uvicorn: pip install 'orderstatus[server]'"
+        ) from None
+    from orderstatus.webhooks import WebhookReceiver, webhook_app
+
+    client = make_client(args, asynchronous=True)
+    require(client)
+    try:
+        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.create_server((args.host, args.port), family=family)
+    except (OSError, OverflowError) as err:
+        detail = getattr(err, "strerror", None) or err
+        raise ConfigurationError(
+            f"cannot listen on {args.host}:{args.port}: {detail}"
+        ) from None
+    tracker = make_tracker(args, on_change=change_printer(False))
+    app = webhook_app(WebhookReceiver(client, tracker))
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    say(f"receiving webhooks at http://{shown}:{port}/webhooks/{{provider}} for "
+        f"{', '.join(client.providers)} (store: {store_path(args)}); Ctrl-C stops",
+        err=True)
+    config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
+                            access_log=args.verbose)
+    _stop_on_sigterm()  # uvicorn re-raises the signal it stopped on, once it has shut down
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        tracker.close()
+    return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Serve registered sandboxes on loopback; print their URLs and settings as env lines."""
+    import shlex
+    import socket
+
+    from orderstatus.plugins import default_registry
+    from orderstatus.settings import env_names
+    from orderstatus.testing.asgi import serve
+
+    registry = default_registry()
+    names = args.providers or [n for n in registry.names if registry.registration(n).sandbox]
+    try:
+        socket.getaddrinfo(args.host, 0, type=socket.SOCK_STREAM)
+    except OSError as err:
+        raise CommandError(f"cannot serve on {args.host}: {err.strerror or err}",
+                           EXIT_CONFIG) from None
+    _stop_on_sigterm()
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            reg = registry.registration(name)
+            if reg.sandbox is None:
+                raise CommandError(f"{name} has no sandbox", EXIT_CONFIG)
+            sandbox = reg.sandbox()
+            try:
+                url = stack.enter_context(serve(sandbox.asgi(), host=args.host))
+            except RuntimeError as err:
+                raise CommandError(f"cannot serve the {name} sandbox: {err}",
+                                   EXIT_CONFIG) from None
+            variables = env_names(name, reg.provider.settings_class)
+            say(f"# {reg.provider.title} sandbox at {url} (control api: {url}_sandbox/)")
+            for field, value in sandbox.settings(url).items():
+                say(f"export {variables[field]}={shlex.quote(str(value))}")
+        if not names:
+            raise CommandError("no installed provider has a sandbox", EXIT_CONFIG)
+        say("# serving until Ctrl-C", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return EXIT_OK
+
+
+def cmd_new_provider(args: argparse.Namespace) -> int:
+    """Write a provider plugin skeleton."""
+    from orderstatus.scaffold import new_provider
+
+    try:
+        created = new_provider(args.name, Path(args.dir))
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        detail = str(err) if err.strerror is None else f"{err.filename}: {err.strerror}"
+        raise CommandError(f"cannot write the plugin: {detail}") from None
+    say(f"created {created}")
+    say(f"next: pip install -e '{created}[test]' && pytest {created}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Sandboxes, webhooks and the tracker, end to end (see :mod:`orderstatus.demo`)."""
+    from orderstatus.demo import run_demo
+
+    return run_demo(say)
