@@ -385,9 +385,11 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     yield task.result()
-        finally:
+        finally:  # the consumer stopped early: stop the fetches still in flight, and wait
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending)
 
     async def update(
         self, provider: str, order_id: str, target: OrderState | str, *,

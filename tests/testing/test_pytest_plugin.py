@@ -119,6 +119,10 @@ MISTAKES = {
     'providers=["fakeshop"], faults={"gooten": {"kind": "status"}}':
         r"faults for unchosen providers \['gooten'\]",
     'speed="fast"': r"unknown options \['speed'\]; known: \['faults', 'http', 'providers'\]",
+    'providers="fakeshop", faults={"fakeshop": {"status": 500}}':
+        r"bad fault for fakeshop: 'kind'",
+    'providers="fakeshop", faults={"fakeshop": {"kind": "meteor"}}':
+        r"bad fault for fakeshop: unknown fault kind 'meteor'",
 }
 
 

@@ -19,8 +19,9 @@ Python 3.11+ or with ``tomli`` installed): a mapping of provider name to its set
 ``ORDERSTATUS_STORE`` names the tracker's SQLite file (default: in the user's data directory);
 ``ORDERSTATUS_DISABLE_PLUGINS`` blocks plugins; ``ORDERSTATUS_DEBUG=1`` shows tracebacks.
 
-Exit codes: 0 ok; 1 some orders failed, or an update was refused; 2 usage error (bad
-arguments, malformed order reference or id, unreadable input file); 3 configuration error
+Exit codes: 0 ok; 1 some orders failed (in ``fetch``, any order, a malformed id included), or an
+update was refused; 2 usage error (bad arguments, malformed order reference or id, unreadable
+input file); 3 configuration error
 (missing or invalid settings, unknown provider, credentials refused, missing uvicorn);
 4 provider error (unavailable, rate limited, unreadable answer, outcome unknown);
 130 interrupted. Long-running commands (``watch``, ``serve``, ``sandbox``) stop with 0 on

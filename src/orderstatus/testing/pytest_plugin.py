@@ -102,7 +102,10 @@ def orderstatus_sandboxes(
     options = _options(request)
     registry = orderstatus_registry
     available = [n for n in registry.names if registry.registration(n).sandbox is not None]
-    names = list(options.get("providers") or available)
+    chosen = options.get("providers") or available
+    if isinstance(chosen, str):
+        chosen = [chosen]  # providers="gooten" means the one provider, not its letters
+    names = list(chosen)
     missing = sorted(set(names) - set(available))
     if missing:
         raise pytest.UsageError(
@@ -119,7 +122,13 @@ def orderstatus_sandboxes(
         assert factory is not None
         sandbox = factory()
         for fault in _faults_for(faults, name):
-            sandbox.faults.inject(fault.pop("kind"), **fault)
+            try:
+                sandbox.faults.inject(fault.pop("kind"), **fault)
+            except (KeyError, TypeError, ValueError) as err:
+                raise pytest.UsageError(
+                    f"@pytest.mark.orderstatus: bad fault for {name}: {err}; a fault is "
+                    '{"kind": …} plus options of orderstatus.testing.sandbox.Fault'
+                ) from None
         sandboxes[name] = sandbox
     return sandboxes
 
