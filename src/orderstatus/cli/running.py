@@ -50,7 +50,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 for failure in watcher.failures:
                     error_line(f"fetch failed: {failure.error}")
                 return EXIT_FAILED if watcher.failures else EXIT_OK
-            await watcher.run()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):  # stop between sweeps, cleanly
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(signum, stop.set)
+            await watcher.run(stop)
             return EXIT_OK
 
     try:
