@@ -84,6 +84,10 @@ def test_fetch_from_a_csv_file_and_from_stdin_lines(
     lines = "# a comment\n\n" + "".join(f"fakeshop:{o}\n" for o in orders)
     piped = invoke("fetch", "--json", "--from", "-", stdin=lines)
     assert sorted(json.loads(r)["order_id"] for r in piped.stdout.splitlines()) == sorted(orders)
+    second = tmp_path / "more.txt"
+    second.write_text(f"fakeshop:{orders[2]}\n")
+    both = run("fetch", "--from", str(listing), "--from", str(second), env=env)
+    assert [r[1] for r in _rows(both.stdout)] == [orders[0], orders[1], orders[2]]
 
 
 def test_bad_input_is_a_usage_error(invoke: Invoke, tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from orderstatus.models import FetchFailure
 
     refs = [parse_ref(r) for r in args.refs]
-    if args.source:
-        refs.extend(read_refs(args.source))
+    for source in args.sources:
+        refs.extend(read_refs(source))
     if not refs:
         raise CommandError("no orders given: pass provider:order_id references or --from FILE")
     position = {ref: n for n, ref in reversed(list(enumerate(refs)))}

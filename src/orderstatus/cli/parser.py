@@ -94,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = add("fetch", cmd_fetch, "fetch orders' statuses", config, store, json_flag,
               concurrency)
     sub.add_argument("refs", nargs="*", metavar="REF", help="provider:order_id")
-    sub.add_argument("--from", dest="source", metavar="FILE",
-                     help="references from a file (- for stdin): CSV with provider,order_id "
-                     "columns, or provider:order_id lines")
+    sub.add_argument("--from", dest="sources", metavar="FILE", action="append", default=[],
+                     help="references from a file (- for stdin; repeatable): CSV with "
+                     "provider,order_id columns, or provider:order_id lines")
     sub.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     sub.add_argument("--strict", action="store_true", help="fail orders with unmapped statuses")
     sub.add_argument("--track", action="store_true",
