@@ -102,3 +102,17 @@ def test_child_loggers_are_scrubbed_too(sandbox: FakeshopSandbox,
     for record in caplog.records:
         _assert_clean(record.getMessage())
         assert "***" in record.getMessage()
+
+
+def test_logged_tracebacks_are_scrubbed(sandbox: FakeshopSandbox,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    from orderstatus import Client
+
+    Client({"fakeshop": sandbox.settings("http://127.0.0.1/v1/")}).close()
+    caplog.set_level(logging.DEBUG)
+    try:
+        raise RuntimeError(f"request to https://x/?key={quote(API_KEY, safe='')} failed")
+    except RuntimeError:
+        logging.getLogger("orderstatus.webhooks").exception("receiver failed")
+    assert "RuntimeError" in caplog.text
+    _assert_clean(caplog.text)

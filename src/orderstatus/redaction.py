@@ -56,7 +56,13 @@ class _RedactingFilter(logging.Filter):
         clean = self.redactor(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # handlers print exc_text when it is set: give them the traceback, scrubbed
+            record.exc_text = self.redactor(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 _GLOBAL = Redactor()
