@@ -9,6 +9,7 @@ reported, not fatal, because timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import platform
 import sys
@@ -25,14 +26,11 @@ def machine() -> str:
     import os
 
     cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-                cpu,
-            )
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+            cpu,
+        )
     return (f"{cpu}, {os.cpu_count()} cpus, Python {platform.python_version()} "
             f"({platform.python_implementation()}), {platform.system()}")
 

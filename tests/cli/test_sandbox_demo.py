@@ -108,7 +108,7 @@ class Broken(Provider):
         return httpx.Request("GET", self.base_url.join(order_id))
 
     def parse_fetch(self, order_id, response):
-        raise NotImplementedError
+        raise RuntimeError("this sandbox's provider is broken on purpose")
 
 
 class BrokenSandbox(Sandbox):

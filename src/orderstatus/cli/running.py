@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
-import time
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -101,9 +101,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             access_log=args.verbose)
     _stop_on_sigterm()  # uvicorn re-raises the signal it stopped on, once it has shut down
     try:
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how serve is stopped
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
         tracker.close()
@@ -145,11 +144,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         if not names:
             raise CommandError("no installed provider has a sandbox", EXIT_CONFIG)
         say("# serving until Ctrl-C", err=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        with contextlib.suppress(KeyboardInterrupt):  # serve until Ctrl-C (or SIGTERM)
+            threading.Event().wait()
+        return EXIT_OK
 
 
 def cmd_new_provider(args: argparse.Namespace) -> int:
