@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from .errors import OrderStatusError
-from .lifecycle import ActionReason, OrderState, PaymentState
+from .lifecycle import ActionReason, OrderState, PaymentState, is_terminal
 
 __all__ = [
     "FeedPage",
@@ -127,9 +127,12 @@ class OrderStatus:
     @property
     def is_terminal(self) -> bool:
         """Whether the order can no longer change."""
-        from .lifecycle import is_terminal
-
         return is_terminal(self.state)
+
+    @property
+    def native_statuses(self) -> tuple[str, ...]:
+        """Every item's native status, or the order's own when it lists no items."""
+        return tuple(i.native_status for i in self.items) or (self.native_status,)
 
 
 @attrs.frozen

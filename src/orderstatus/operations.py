@@ -17,6 +17,7 @@ from .errors import (
     AuthenticationError,
     FeedNotSupportedError,
     InvalidOrderIdError,
+    InvalidWebhookError,
     OrderNotFoundError,
     OrderStatusError,
     OutcomeUnknownError,
@@ -25,6 +26,7 @@ from .errors import (
     RateLimitedError,
     ResponseFormatError,
     TransitionNotAllowedError,
+    UnknownProviderError,
     UpdateNotSupportedError,
 )
 from .lifecycle import OrderState
@@ -91,8 +93,7 @@ class Operations:
     # -- the building blocks ----------------------------------------------------------------
 
     def provider(self, name: str) -> Provider:
-        from .errors import UnknownProviderError
-
+        """The configured provider ``name``, or UnknownProviderError."""
         try:
             return self.providers[name]
         except (KeyError, TypeError):
@@ -283,7 +284,7 @@ class Operations:
             return current
         key = provider.native_key
         sources = {key(s) for s in rules.sources}
-        blocking = sorted({n for n in _natives(current) if key(n) not in sources})
+        blocking = sorted({n for n in current.native_statuses if key(n) not in sources})
         if blocking:
             raise TransitionNotAllowedError(
                 f"cannot move from {current.state} to {goal} ({native_target}): items in "
@@ -335,7 +336,7 @@ class Operations:
     def reached(self, provider: Provider, status: OrderStatus, native_target: str) -> bool:
         """Whether every item of ``status`` already shows ``native_target``."""
         key = provider.native_key
-        return all(key(n) == key(native_target) for n in _natives(status))
+        return all(key(n) == key(native_target) for n in status.native_statuses)
 
     def webhook(
         self, name: str, body: bytes | str, headers: Mapping[str, str] | None,
@@ -352,8 +353,6 @@ class Operations:
         query: Mapping[str, str] | str | None,
     ) -> str:
         """The checked order id of a notification, or InvalidWebhookError."""
-        from .errors import InvalidWebhookError
-
         if not provider.capabilities.webhook:
             raise InvalidWebhookError(f"{provider.title} sends no webhooks", provider=provider.name)
         try:
@@ -391,10 +390,6 @@ class Operations:
 
     def _strict(self, strict: bool | None) -> bool:
         return self.strict if strict is None else strict
-
-
-def _natives(status: OrderStatus) -> list[str]:
-    return [i.native_status for i in status.items] or [status.native_status]
 
 
 def _state(

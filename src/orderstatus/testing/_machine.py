@@ -81,10 +81,6 @@ class _Order:
     terminal: OrderState | None = None
 
 
-def _natives(status: OrderStatus) -> list[str]:
-    return [i.native_status for i in status.items] or [status.native_status]
-
-
 def client_for(config: Config, sandbox: Sandbox, settings: dict[str, Any]) -> Client:
     """A client for ``config.name`` against ``sandbox`` (in-process or served)."""
     transport = None if config.base_url else sandbox.transport()
@@ -199,9 +195,10 @@ class ConformanceMachine(RuleBasedStateMachine):
         want = self.expected(order)
         if status.state is not want:
             self.fail(f"{self.describe(order)} {how} as {status.state}, table says {want}")
-        natives = sorted(self.key(n) for n in _natives(status))
+        natives = sorted(self.key(n) for n in status.native_statuses)
         if natives and set(natives) != {self.key(n) for n in order.natives}:
-            self.fail(f"{self.describe(order)} {how} with native statuses {_natives(status)!r}")
+            shown = list(status.native_statuses)
+            self.fail(f"{self.describe(order)} {how} with native statuses {shown!r}")
         if order.terminal is not None and status.state is not order.terminal:
             self.fail(f"order {order.id!r} left terminal state {order.terminal} for "
                       f"{status.state} ({how})")
@@ -247,7 +244,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         """Create an order in the sandbox, fetch it and start modelling it."""
         order_id = self.sandbox.create_order(items=items)
         status = self.client.fetch(self.name, order_id)
-        order = _Order(order_id, _natives(status))
+        order = _Order(order_id, list(status.native_statuses))
         unmapped = [n for n in order.natives if self.mapper.native(n).state is OrderState.UNKNOWN]
         if unmapped:
             self.fail(f"a new sandbox order fetched as {status.state} with native statuses "
@@ -364,7 +361,8 @@ class ConformanceMachine(RuleBasedStateMachine):
             except OrderStatusError:
                 accepted = False
         status = self.fetch(order, "after a refused update sent directly")
-        moved = {self.key(n) for n in _natives(status)} != {self.key(n) for n in order.natives}
+        now = {self.key(n) for n in status.native_statuses}
+        moved = now != {self.key(n) for n in order.natives}
         if accepted or moved:
             sources = ", ".join(sorted(self.cls.update_rules.sources if self.cls.update_rules
                                        else ()))
