@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
                             access_log=args.verbose, timeout_graceful_shutdown=SERVE_GRACE)
-    _drop_cancelled_requests(logging.getLogger("uvicorn.error"))
+    logging.getLogger("uvicorn.error").addFilter(_not_cancelled)
     try:  # uvicorn takes the stop signals while it serves, and passes them on once it stopped
         uvicorn.Server(config).run(sockets=[sock])
     finally:
@@ -96,16 +96,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _drop_cancelled_requests(logger: logging.Logger) -> None:
-    """Keep uvicorn from logging, with a traceback, each request it cancelled because serve
-    stopped (past :data:`SERVE_GRACE`): not an error of the app. Its one line saying how many
-    it cancelled stays."""
+def _not_cancelled(record: logging.LogRecord) -> bool:
+    """A log filter keeping uvicorn from logging, with a traceback, each request it cancelled
+    because serve stopped (past :data:`SERVE_GRACE`): not an error of the app. Its one line
+    saying how many it cancelled stays."""
     import asyncio
 
-    def keep(record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
-
-    logger.addFilter(keep)
+    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
