@@ -61,7 +61,7 @@ def test_from_env_configures_providers_with_variables() -> None:
 
 
 def test_from_env_with_a_missing_variable_names_it() -> None:
-    with pytest.raises(ConfigurationError, match="api_key"):
+    with pytest.raises(ConfigurationError, match="missing @ ORDERSTATUS_FAKESHOP_API_KEY"):
         Client.from_env({"ORDERSTATUS_FAKESHOP_BASE_URL": "http://127.0.0.1:1/v1/"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -43,6 +44,40 @@ def test_long_ids_are_shortened_in_messages() -> None:
     with pytest.raises(InvalidOrderIdError) as caught:
         check_order_id("a" * 100 + "/")
     assert len(str(caught.value)) < 120
+
+
+LOOK_ALIKES = "\uff0f\uff1f\uff03\uff3c\uff05\ufe56\ufe5f\ufe68\ufe6a\ufe16\u2047\u2100\u00a8"
+"""Fullwidth, small and other forms whose NFKC form holds ``/ ? # \\ %`` or a space."""
+
+
+@given(st.text(max_size=20), st.sampled_from(LOOK_ALIKES), st.text(max_size=20))
+def test_look_alikes_of_forbidden_characters_are_refused(
+    before: str, alike: str, after: str
+) -> None:
+    with pytest.raises(InvalidOrderIdError, match="forbidden character"):
+        check_order_id(before + alike + after, provider="p")
+
+
+@pytest.mark.parametrize("order_id", ["\uff0e", "\uff0e\uff0e", "a\uff0e.b", "\u2025",
+                                      "x\u2026", "\ufe52\ufe52", "1\u2488."])
+def test_dots_that_normalize_to_dot_dot_are_refused(order_id: str) -> None:
+    with pytest.raises(InvalidOrderIdError, match=r"holds '\.\.' once normalized"):
+        check_order_id(order_id)
+
+
+@pytest.mark.parametrize("order_id", ["a\uff0eb", "\uff11\uff12\uff13", "\ufb01", "\u2488"])
+def test_other_compatibility_characters_pass(order_id: str) -> None:
+    assert check_order_id(order_id) == order_id
+
+
+@given(st.text(st.characters(exclude_categories=("Cs",)) | st.sampled_from(
+    [*LOOK_ALIKES, ".", "\uff0e", "\u2025", "\u2024"]), min_size=1, max_size=30))
+def test_an_accepted_id_stays_accepted_once_normalized(order_id: str) -> None:
+    try:
+        check_order_id(order_id)
+    except InvalidOrderIdError:
+        return
+    assert check_order_id(unicodedata.normalize("NFKC", order_id), max_length=10_000)
 
 
 @pytest.mark.parametrize("url", ["https://api.example/v1", "http://127.0.0.1:9/", "http://localhost/x/"])

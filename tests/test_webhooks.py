@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from orderstatus import (
     hookimpl,
 )
 from orderstatus.plugins import Registry
-from orderstatus.stores import Outcome
+from orderstatus.stores import Outcome, SQLiteStore
 from orderstatus.testing.asgi import serve
 from orderstatus.tracking import Tracker
 from orderstatus.webhooks import WebhookReceiver, WebhookResponse, webhook_app
@@ -323,3 +324,51 @@ def test_the_app_answers_the_lifespan_protocol(harness: Harness) -> None:
 
     asyncio.run(app({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_the_health_check_answers_while_the_app_serves(harness: Harness, served: str) -> None:
+    with httpx.Client(base_url=served) as http:
+        up = http.get("healthz")
+        assert (up.status_code, up.json()) == (200, {"status": "ok"})
+        assert up.headers["cache-control"] == "no-store"
+        head = http.head("healthz")
+        assert (head.status_code, head.content) == (200, b"")
+        posted = http.post("healthz")
+        assert (posted.status_code, posted.headers["allow"]) == (405, "GET, HEAD")
+    assert harness.sandbox.requests == []  # no provider is asked
+
+
+def test_the_health_check_does_not_check_the_store(harness: Harness, tmp_path: Path) -> None:
+    """It says the process serves; a broken store shows as 500s to the providers instead."""
+    broken = SQLiteStore(tmp_path / "gone.sqlite3")
+    broken.close()
+    receiver = WebhookReceiver(harness.client, Tracker(broken, registry=harness.registry))
+    order = harness.sandbox.create_order()
+
+    async def main() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=webhook_app(receiver))
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            return (await http.get("/healthz"),
+                    await http.post("/webhooks/hookshop", json={"order": order}))
+
+    health, hook = asyncio.run(main())
+    assert (health.status_code, hook.status_code) == (200, 500)
+
+
+@pytest.mark.parametrize(("options", "root_path", "path", "status"), [
+    ({"prefix": "/"}, "/hooks", "/hooks/healthz", 200),
+    ({"health": "/status/"}, "", "/status", 200),
+    ({"health": "/status"}, "", "/healthz", 404),
+    ({"health": None}, "", "/healthz", 404),
+])
+def test_the_health_check_path_can_move_or_go(
+    harness: Harness, options: dict[str, Any], root_path: str, path: str, status: int
+) -> None:
+    app = webhook_app(harness.receiver, **options)
+
+    async def main() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, root_path=root_path)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            return await http.get(path)
+
+    assert asyncio.run(main()).status_code == status

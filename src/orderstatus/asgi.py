@@ -12,6 +12,7 @@ import httpx
 __all__ = [
     "ASGIApp",
     "Abort",
+    "ClientDisconnected",
     "Handler",
     "Message",
     "Receive",
@@ -44,6 +45,10 @@ class Abort(Exception):
         self.delay = delay
 
 
+class ClientDisconnected(Exception):
+    """The client went away before its request body was complete: nothing may act on it."""
+
+
 async def lifespan(receive: Receive, send: Send) -> None:
     """Answer the lifespan protocol: nothing to start, nothing to stop."""
     while True:
@@ -63,10 +68,18 @@ async def not_http(scope: Scope, receive: Receive, send: Send) -> bool:
 
 
 async def read_body(receive: Receive, max_body: int) -> bytes | None:
-    """Read the request body; ``None`` as soon as it grows past ``max_body`` bytes."""
+    """Read the whole request body; ``None`` as soon as it grows past ``max_body`` bytes.
+
+    Raises:
+        ClientDisconnected: the client disconnected before the body's last part (short of
+            its ``Content-Length``, or a chunked body without its final chunk); what did
+            arrive is never taken for the whole body.
+    """
     body = bytearray()
     while True:
         message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            raise ClientDisconnected
         body += message.get("body", b"")
         if len(body) > max_body:
             return None
@@ -112,13 +125,17 @@ async def respond(send: Send, response: httpx.Response) -> None:
 def asgi_app(handler: Handler, *, max_body: int = MAX_BODY) -> ASGIApp:
     """Wrap ``handler`` (sync: run in a thread; or async) as an ASGI 3 app.
 
-    Bodies over ``max_body`` bytes are answered 413 without reading the rest.
+    Bodies over ``max_body`` bytes are answered 413 without reading the rest; a request whose
+    client disconnects before its body is complete never reaches ``handler``.
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if await not_http(scope, receive, send):
             return
-        body = await read_body(receive, max_body)
+        try:
+            body = await read_body(receive, max_body)
+        except ClientDisconnected:
+            return  # a cut-off request: nothing to act on, and nobody to answer
         if body is None:
             await respond(send, httpx.Response(413, json={"error": "body too large"}))
             return

@@ -24,7 +24,7 @@ from .plugins import Registry, default_registry
 from .provider import Provider
 from .redaction import Redactor, guard_loggers
 from .retry import RetryPolicy
-from .settings import secret_values, settings_from_env, settings_from_mapping
+from .settings import secret_values, settings_from_environ, settings_from_mapping
 
 if TYPE_CHECKING:
     import asyncio
@@ -101,16 +101,11 @@ class _BaseClient(Generic[T]):
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **kwargs: Any
     ) -> Any:
-        """Configure every installed provider that has ``ORDERSTATUS_<PROVIDER>_*`` variables."""
+        """Configure every installed provider that has ``ORDERSTATUS_<PROVIDER>_*`` variables
+        (misspelt ones refused: :func:`~orderstatus.settings.settings_from_environ`)."""
         environ = os.environ if environ is None else environ
         registry = kwargs.get("registry") or default_registry()
-        settings = {}
-        for name in registry.names:
-            provider = registry.provider(name)
-            found = settings_from_env(name, provider.settings_class, environ)
-            if found is not None:
-                settings[name] = found
-        return cls(settings, **kwargs)
+        return cls(settings_from_environ(registry, environ), **kwargs)
 
     @property
     def providers(self) -> tuple[str, ...]:

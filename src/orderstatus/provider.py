@@ -113,7 +113,9 @@ def check_order_id(order_id: object, *, provider: str | None = None,
     """Return ``order_id`` if it is safe to put in a URL, else raise :class:`InvalidOrderIdError`.
 
     Ids are opaque, but empty or over-long ids, ``/ ? # \\ %``, ``..``, whitespace and control
-    characters are refused before any request is built.
+    characters are refused before any request is built, and so are their Unicode look-alikes
+    (characters whose NFKC form holds one: U+FF0F FULLWIDTH SOLIDUS, U+2025 TWO DOT LEADER, …),
+    which a server or proxy that normalizes paths would read as the real thing.
     """
     if not isinstance(order_id, str):
         raise InvalidOrderIdError(
@@ -125,18 +127,26 @@ def check_order_id(order_id: object, *, provider: str | None = None,
             f"order id must be 1 to {max_length} characters, got {len(order_id)}",
             provider=provider,
         )
-    bad = next(
-        (c for c in order_id if c in _FORBIDDEN_IN_ID or c.isspace()
-         or unicodedata.category(c)[0] in "CZ"),
-        None,
-    )
+    bad = next((c for c in order_id if not _allowed_in_id(c)), None)
     if bad is not None:
+        folded = unicodedata.normalize("NFKC", bad)
+        alike = "" if folded == bad else f" (read as {folded!r})"
         raise InvalidOrderIdError(
-            f"order id {shown!r} holds a forbidden character {bad!r}", provider=provider
+            f"order id {shown!r} holds a forbidden character {bad!r}{alike}", provider=provider
         )
-    if ".." in order_id or order_id == ".":
-        raise InvalidOrderIdError(f"order id {shown!r} holds '..'", provider=provider)
+    folded = unicodedata.normalize("NFKC", order_id)
+    if ".." in folded or folded == ".":
+        alike = "" if ".." in order_id or order_id == "." else " once normalized (NFKC)"
+        raise InvalidOrderIdError(f"order id {shown!r} holds '..'{alike}", provider=provider)
     return order_id
+
+
+def _allowed_in_id(char: str) -> bool:
+    """Whether ``char``, and every character of its NFKC form, may appear in an order id."""
+    return not any(
+        c in _FORBIDDEN_IN_ID or c.isspace() or unicodedata.category(c)[0] in "CZ"
+        for c in {char, *unicodedata.normalize("NFKC", char)}
+    )
 
 
 def check_base_url(url: str | httpx.URL, *, provider: str) -> httpx.URL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,45 @@ from .models import Secret
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["env_names", "secret_values", "settings_from_env", "settings_from_mapping"]
+    from .plugins import Registry
+
+__all__ = [
+    "CORE_VARIABLES",
+    "env_names",
+    "parse_bool",
+    "secret_values",
+    "settings_from_env",
+    "settings_from_environ",
+    "settings_from_mapping",
+]
+
+CORE_VARIABLES = frozenset({
+    "ORDERSTATUS_DEBUG",  # the command: tracebacks for unexpected errors
+    "ORDERSTATUS_DISABLE_PLUGINS",  # plugins.DISABLE_ENV: plugins not to load
+    "ORDERSTATUS_STORE",  # the command: the tracker's store
+})
+"""Variables orderstatus itself reads: never a provider's setting, whatever its name."""
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def parse_bool(value: object) -> bool:
+    """A boolean setting: a bool, ``0``/``1``, or ``true``/``false``, ``yes``/``no``,
+    ``on``/``off``, ``1``/``0`` as text (any case, surrounding blanks ignored).
+
+    Raises:
+        ValueError: anything else (``"flase"`` is a mistake, not ``True``).
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    raise ValueError("not a boolean")
 
 
 @functools.cache
@@ -24,6 +63,7 @@ def _converter() -> cattrs.Converter:
 
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(Secret, lambda value, _: Secret(value))
+    converter.register_structure_hook(bool, lambda value, _: parse_bool(value))
     return converter
 
 
@@ -32,6 +72,11 @@ def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
 
     Unknown keys are refused; no value is ever echoed in an error.
     """
+    return _structure(provider, cls, values, {})
+
+
+def _structure(provider: str, cls: type[Any], values: Any, names: Mapping[str, str]) -> Any:
+    """:func:`settings_from_mapping`, its errors naming field ``f`` as ``names[f]`` if given."""
     if isinstance(values, cls):
         return values
     if not isinstance(values, Mapping):
@@ -44,13 +89,20 @@ def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
         return _converter().structure(dict(values), cls)
     except cattrs.BaseValidationError as err:
         problems = "; ".join(
-            cattrs.transform_error(err, path="settings", format_exception=_describe)
+            _located(line, names)
+            for line in cattrs.transform_error(err, path="settings", format_exception=_describe)
         )
         raise ConfigurationError(f"invalid settings: {problems}", provider=provider) from None
     except (TypeError, ValueError) as err:
         raise ConfigurationError(
             f"invalid settings: {type(err).__name__}", provider=provider
         ) from None
+
+
+def _located(problem: str, names: Mapping[str, str]) -> str:
+    """``… @ settings.field``, the field called ``names[field]`` (its variable) when named."""
+    text, sep, field = problem.rpartition(" @ settings.")
+    return f"{text} @ {names[field]}" if sep and field in names else problem
 
 
 def _describe(error: BaseException, expected: Any) -> str:
@@ -60,6 +112,8 @@ def _describe(error: BaseException, expected: Any) -> str:
     extra = getattr(error, "extra_fields", None)
     if extra is not None:
         return f"extra fields found ({', '.join(sorted(extra))})"
+    if expected is bool:
+        return "invalid value, expected true or false (or 1/0, yes/no, on/off)"
     choices = getattr(expected, "__args__", None) if expected is not None else None
     if choices and all(isinstance(c, str) for c in choices):
         return f"invalid value, expected one of {', '.join(choices)}"
@@ -69,18 +123,71 @@ def _describe(error: BaseException, expected: Any) -> str:
 
 def env_names(provider: str, cls: type[Any]) -> dict[str, str]:
     """Field -> environment variable: ``client_id`` -> ``ORDERSTATUS_PRINTAPI_CLIENT_ID``."""
-    prefix = f"ORDERSTATUS_{provider.upper()}_"
+    prefix = _prefix(provider)
     return {f.name: prefix + f.name.upper() for f in attrs.fields(cls)}
 
 
+def _prefix(provider: str) -> str:
+    return f"ORDERSTATUS_{provider.upper()}_"
+
+
 def settings_from_env(provider: str, cls: type[Any], environ: Mapping[str, str]) -> Any | None:
-    """Settings from ``environ``, or ``None`` when none of the provider's variables is set."""
-    values = {
-        field: environ[var] for field, var in env_names(provider, cls).items() if environ.get(var)
-    }
+    """Settings from ``environ``, or ``None`` when none of the provider's variables is set.
+
+    Errors name the variables (``ORDERSTATUS_PRINTAPI_CLIENT_ID``), never their values.
+    """
+    names = env_names(provider, cls)
+    values = {field: environ[var] for field, var in names.items() if environ.get(var)}
     if not values:
         return None
-    return settings_from_mapping(provider, cls, values)
+    return _structure(provider, cls, values, names)
+
+
+def settings_from_environ(registry: Registry, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Settings of every provider in ``registry`` with ``ORDERSTATUS_<PROVIDER>_*`` set.
+
+    A set variable that begins like an installed provider's (``ORDERSTATUS_GOOTEN_``) but is
+    none of its settings (``ORDERSTATUS_GOOTEN_BASEURL``) is refused with a
+    :class:`ConfigurationError` naming the nearest valid one: a misspelt ``BASE_URL`` must not
+    send sandbox credentials to production. Where provider names nest (``foo``, ``foo_bar``),
+    a variable belongs to the longest; variables of blocked or broken plugins, and
+    :data:`CORE_VARIABLES`, are left alone.
+    """
+    names = {
+        name: env_names(name, registry.provider(name).settings_class) for name in registry.names
+    }
+    _refuse_unknown(environ, names, {*registry.blocked, *(f.plugin for f in registry.failures)})
+    found = {}
+    for name in registry.names:
+        settings = settings_from_env(name, registry.provider(name).settings_class, environ)
+        if settings is not None:
+            found[name] = settings
+    return found
+
+
+def _refuse_unknown(
+    environ: Mapping[str, str], names: Mapping[str, Mapping[str, str]], elsewhere: set[str]
+) -> None:
+    """Raise for set variables that look like a provider's in ``names`` but are not."""
+    valid = {var for variables in names.values() for var in variables.values()}
+    owners = sorted({*names, *elsewhere}, key=len, reverse=True)  # the longest prefix first
+    unknown = []
+    for var in sorted(environ):
+        upper = var.upper()
+        if not environ[var] or var in valid or upper in CORE_VARIABLES:
+            continue
+        owner = next((p for p in owners if upper.startswith(_prefix(p))), None)
+        if owner is None or owner not in names:
+            continue  # not a provider's, or one that is not loaded
+        candidates = [v for p, variables in names.items() if upper.startswith(_prefix(p))
+                      for v in variables.values()]
+        nearest = difflib.get_close_matches(upper, candidates, n=1, cutoff=0)[0]
+        unknown.append((owner, f"unknown variable {var} (did you mean {nearest}?)"))
+    if unknown:
+        raise ConfigurationError(
+            "; ".join(text for _, text in unknown),
+            provider=unknown[0][0] if len({o for o, _ in unknown}) == 1 else None,
+        )
 
 
 def secret_values(settings: Any) -> tuple[str, ...]:

@@ -17,7 +17,17 @@ from typing import Any, Generic, TypeVar
 import attrs
 import httpx
 
-from .asgi import ASGIApp, Receive, Scope, Send, not_http, read_body, respond, route_path
+from .asgi import (
+    ASGIApp,
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    not_http,
+    read_body,
+    respond,
+    route_path,
+)
 from .client import AsyncClient
 from .errors import (
     InvalidWebhookError,
@@ -189,19 +199,28 @@ class WebhookReceiver:
         return f"<WebhookReceiver providers={list(self.client.providers)}>"
 
 
-def webhook_app(receiver: WebhookReceiver, *, prefix: str = "/webhooks/") -> ASGIApp:
-    """An ASGI 3 app serving ``POST {prefix}{provider}`` with ``receiver``.
+def webhook_app(
+    receiver: WebhookReceiver, *, prefix: str = "/webhooks/", health: str | None = "/healthz"
+) -> ASGIApp:
+    """An ASGI 3 app serving ``POST {prefix}{provider}`` with ``receiver``, and a health check.
 
     Paths are matched below the app's mount point (``root_path``), so mounted at
-    ``/webhooks`` in Starlette or FastAPI, build it with ``prefix="/"``. Any other path
-    answers 404. Serve it with any ASGI server (``uvicorn module:app``).
+    ``/webhooks`` in Starlette or FastAPI, build it with ``prefix="/"``. ``GET`` (or
+    ``HEAD``) ``health`` answers 200 ``{"status": "ok"}`` while the app serves, without
+    touching the store or any provider; ``health=None`` turns it off. Any other path answers
+    404. A request whose client disconnects before its body is complete is dropped without
+    a fetch or an answer. Serve it with any ASGI server (``uvicorn module:app``).
     """
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    health = None if health is None else "/" + health.strip("/")
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if await not_http(scope, receive, send):
             return
         path = route_path(scope)
+        if path == health:
+            await respond(send, _health(scope["method"]).to_httpx())
+            return
         name = path[len(prefix):].strip("/") if path.startswith(prefix) else ""
         answer: WebhookResponse | None
         if not name or "/" in name:
@@ -209,7 +228,11 @@ def webhook_app(receiver: WebhookReceiver, *, prefix: str = "/webhooks/") -> ASG
         else:
             answer = receiver._refuse(name, scope["method"], 0)
         if answer is None:
-            body = await read_body(receive, receiver.max_body)
+            try:
+                body = await read_body(receive, receiver.max_body)
+            except ClientDisconnected:
+                log.info("%s webhook cut off by a client disconnect: ignored", name)
+                return
             if body is None:
                 answer = receiver._refuse(name, "POST", receiver.max_body + 1)
             else:
@@ -225,3 +248,10 @@ def webhook_app(receiver: WebhookReceiver, *, prefix: str = "/webhooks/") -> ASG
         await respond(send, answer.to_httpx())
 
     return app
+
+
+def _health(method: str) -> WebhookResponse:
+    """The health check's answer: the app is up and serving (nothing else is checked)."""
+    if method.upper() not in ("GET", "HEAD"):
+        return _error(405, "health checks are read with GET", allow="GET, HEAD")
+    return WebhookResponse(200, {"status": "ok"}, {"cache-control": "no-store"})

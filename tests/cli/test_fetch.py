@@ -122,6 +122,21 @@ def test_unconfigured_provider_names_the_variables_to_set(tmp_path: Path) -> Non
     assert "no provider named 'nosuch' is installed" in unknown.stderr
 
 
+def test_a_misspelt_variable_stops_every_command_before_any_request(
+    env: dict[str, str], sandbox: FakeshopSandbox
+) -> None:
+    """Sandbox credentials with ``BASEURL`` for ``BASE_URL`` would otherwise go to production."""
+    typo = {**env, "ORDERSTATUS_FAKESHOP_BASEURL": env.pop("ORDERSTATUS_FAKESHOP_BASE_URL")}
+    for command in (["fetch", "fakeshop:F-1"], ["watch", "--once"], ["serve", "--port", "0"]):
+        done = run(*command, env=typo)
+        assert (done.returncode, done.stdout) == (3, ""), command
+        assert done.stderr == (
+            "orderstatus: error: fakeshop: unknown variable ORDERSTATUS_FAKESHOP_BASEURL "
+            "(did you mean ORDERSTATUS_FAKESHOP_BASE_URL?)\n"
+        )
+    assert sandbox.requests == []
+
+
 def test_settings_from_a_json_or_toml_config_file(
     served: str, sandbox: FakeshopSandbox, tmp_path: Path
 ) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import io
 import json
+import sys
+import time
 
 import pytest
 
@@ -18,6 +22,7 @@ from orderstatus.cli import (
     status_record,
     status_table,
 )
+from orderstatus.cli.output import say
 from orderstatus.models import ItemStatus, OrderStatus, StatusChange, Tracking
 from orderstatus.tables import to_text
 
@@ -97,3 +102,24 @@ def test_change_lines_name_skipped_states_and_anomalies() -> None:
         "fakeshop order 'F-1': delivered -> shipped (sent); anomaly: not a lifecycle move, "
         "applied anyway"
     )
+
+
+class Switching(io.StringIO):
+    """A stream that lets other threads run inside every write, as a slow pipe would."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0)
+        written = super().write(text)
+        time.sleep(0)
+        return written
+
+
+def test_lines_printed_from_many_threads_never_interleave(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = Switching()
+    monkeypatch.setattr(sys, "stdout", stream)
+    lines = [f"fakeshop order '{n}': first seen created (new)" for n in range(400)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(say, lines))
+    assert sorted(stream.getvalue().splitlines()) == sorted(lines)

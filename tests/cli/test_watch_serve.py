@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from pathlib import Path
@@ -129,3 +130,31 @@ def test_serve_errors(env: dict[str, str], tmp_path: Path, served: str) -> None:
             f"orderstatus: error: {command if command == 'serve' else 'the demo'} needs "
             "uvicorn: pip install 'orderstatus[server]'\n"
         )
+
+
+def test_serve_prints_each_change_as_one_whole_line(
+    env: dict[str, str], sandbox: FakeshopSandbox
+) -> None:
+    orders = [sandbox.create_order() for _ in range(60)]
+    serving = start("serve", "--port", "0", env=env)
+    try:
+        assert serving.stderr is not None
+        base = serving.stderr.readline().split(" at ")[1].split("/webhooks/")[0]
+
+        async def notify_all() -> list[int]:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                answers = await asyncio.gather(*(
+                    http.post("/webhooks/fakeshop", json={"order": o}) for o in orders
+                ))
+            return [a.status_code for a in answers]
+
+        assert asyncio.run(notify_all()) == [200] * len(orders)
+        serving.send_signal(signal.SIGTERM)
+        out, _ = serving.communicate(timeout=10)
+    finally:
+        serving.kill()
+        serving.communicate()
+    assert serving.returncode == 0
+    assert sorted(out.splitlines()) == sorted(
+        f"fakeshop order '{o}': first seen created (new)" for o in orders
+    )

@@ -15,6 +15,9 @@ NASTY_IDS = (
     "http://evil.example/", "//evil.example/x", "@evil.example", "user:pass@host", "a;b",
     "a:b", "mailto:x", "ﬁ", "\uff11\uff12\uff13", "İ", "ß", "😀", "%", "%00", "%2e%2e", "~", "*",
     "{id}", "${jndi:x}", "' OR 1=1 --", "<script>", "?", "#", "&", "=", "+", "\r\n\r\nX: y",
+    # Unicode look-alikes: what a path-normalizing server (NFKC) reads as / ? # \\ % and ..
+    "a\uff0fb", "\uff0e\uff0e\uff0fadmin", "\u2025", "a\uff1fkey=x", "a\uff03f", "a\uff3cb",
+    "\uff05\u0032\u0066", "\ufe56", "\u2100", "x\u2026", "\uff0e",
 )
 KEYS = ("order", "orderId", "orderid", "OrderId", "id", "Id", "order_id", "Items", "status",
         "Status", "results", "since", "data", "error", "errors", "items", "key")

@@ -24,18 +24,21 @@ update was refused; 2 usage error (bad arguments, malformed order reference or i
 input file); 3 configuration error
 (missing or invalid settings, unknown provider, credentials refused, missing uvicorn);
 4 provider error (unavailable, rate limited, unreadable answer, outcome unknown);
-130 interrupted. Long-running commands (``watch``, ``serve``, ``sandbox``) stop with 0 on
-Ctrl-C or SIGTERM. Errors are one line on stderr, never a traceback.
+130 interrupted: Ctrl-C cancels the work in flight and stops a one-off command (``watch
+--once`` included) at once. The serving commands (``watch``, ``serve``, ``sandbox``) stop with
+0 on Ctrl-C or SIGTERM, at any moment; signals while a command stops are ignored (see
+:mod:`.stopping`). Errors are one line on stderr, never a traceback.
 
 The package: :mod:`.common` (exit codes, errors), :mod:`.output` (lines, JSON, tables, progress),
 :mod:`.inputs` (settings, store, order references), the commands in :mod:`.reference`,
-:mod:`.orders` and :mod:`.running`, and :mod:`.parser`.
+:mod:`.orders` and :mod:`.running`, :mod:`.parser`, and :mod:`.stopping` (signals).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -45,6 +48,7 @@ from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CommandError, exit_c
 from .inputs import parse_ref, read_refs
 from .output import change_line, change_record, error_line, say, status_record, status_table
 from .parser import build_parser
+from .stopping import Stop
 
 __all__ = [
     "build_parser",
@@ -75,29 +79,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (see the module docstring)."""
     from orderstatus.errors import OrderStatusError
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:  # --help, --version, usage errors
-        return int(done.code or 0)
-    _setup_logging(args.verbose)
-    try:
-        return int(args.run(args))
-    except CommandError as err:
-        error_line(str(err))
-        return err.code
-    except OrderStatusError as err:
-        error_line(str(err))
-        return exit_code_for(err)
-    except KeyboardInterrupt:
-        say("orderstatus: interrupted", err=True)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as err:
-        if os.environ.get("ORDERSTATUS_DEBUG"):
-            raise
-        error_line(f"unexpected {type(err).__name__}: {err} (ORDERSTATUS_DEBUG=1 shows more)")
-        return EXIT_FAILED
+    with Stop(signal.SIGINT) as stop:
+        serving = False
+        try:
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as done:  # --help, --version, usage errors
+                return int(done.code or 0)
+            serving = args.serving and not getattr(args, "once", False)
+            if args.serving:
+                stop.take(signal.SIGTERM)
+            _setup_logging(args.verbose)
+            return int(args.run(args))
+        except CommandError as err:
+            error_line(str(err))
+            return err.code
+        except OrderStatusError as err:
+            error_line(str(err))
+            return exit_code_for(err)
+        except KeyboardInterrupt:
+            if serving:  # how a serving command is stopped
+                return EXIT_OK
+            say("orderstatus: interrupted", err=True)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+        except Exception as err:
+            if os.environ.get("ORDERSTATUS_DEBUG"):
+                raise
+            error_line(f"unexpected {type(err).__name__}: {err} (ORDERSTATUS_DEBUG=1 shows more)")
+            return EXIT_FAILED

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from . import stopping
 from .common import EXIT_FAILED, EXIT_OK, CommandError, exit_code_for
 from .inputs import make_client, make_tracker, parse_ref, read_refs, require
 from .output import (
@@ -27,7 +28,10 @@ __all__ = ["cmd_fetch", "cmd_update", "result_record"]
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch orders; a table or JSON lines on stdout, failures on stderr (or as JSON)."""
+    """Fetch orders; a table or JSON lines on stdout, failures on stderr (or as JSON).
+
+    The fetches run on the async client, so that Ctrl-C cancels those in flight at once.
+    """
     from orderstatus.models import FetchFailure
 
     refs = [parse_ref(r) for r in args.refs]
@@ -44,25 +48,29 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     tracker = make_tracker(args) if args.track else None
     statuses: list[OrderStatus] = []
     failures: list[FetchFailure] = []
-    with make_client(args) as client:
-        require(client, (p for p, _ in refs))
-        try:
-            for result in client.fetch_many(refs, concurrency=args.concurrency,
-                                            strict=args.strict or None):
+
+    async def fetch_all() -> None:
+        async with make_client(args, asynchronous=True) as client:
+            require(client, (p for p, _ in refs))
+            async for result in client.fetch_many(refs, concurrency=args.concurrency,
+                                                  strict=args.strict or None):
                 progress.step()
                 if isinstance(result, FetchFailure):
                     failures.append(result)
                 else:
                     statuses.append(result)
                     if tracker is not None:
-                        tracker.observe(result)
+                        await tracker.aobserve(result)
                 if args.json:
                     progress.close()  # redrawn at the next step
                     say(dumps(result_record(result)))
-        finally:
-            progress.close()
-            if tracker is not None:
-                tracker.close()
+
+    try:
+        stopping.run(fetch_all)
+    finally:
+        progress.close()
+        if tracker is not None:
+            tracker.close()
     if not args.json:
         statuses.sort(key=lambda s: position.get((s.provider, s.order_id), 0))
         print_tables([status_table(statuses)])

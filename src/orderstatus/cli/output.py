@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
@@ -33,9 +34,16 @@ PROGRESS_THRESHOLD = 20
 """A progress bar is shown on stderr (a terminal) when fetching more orders than this."""
 
 
+_LINES = threading.Lock()
+
+
 def say(text: str = "", *, err: bool = False) -> None:
-    """Print one line on stdout (or stderr), flushed."""
-    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    """Print one line on stdout (or stderr), flushed, whole: lines printed from several threads
+    at once (a server's change lines) never run into each other."""
+    stream = sys.stderr if err else sys.stdout
+    with _LINES:
+        stream.write(text + "\n")
+        stream.flush()
 
 
 def error_line(message: str) -> None:

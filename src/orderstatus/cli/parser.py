@@ -78,9 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="requests in flight at most")
 
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
-            *parents: _Parser) -> argparse.ArgumentParser:
+            *parents: _Parser, serving: bool = False) -> argparse.ArgumentParser:
+        """A command; a ``serving`` one runs until stopped by SIGINT or SIGTERM (exit 0)."""
         sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=run, serving=serving)
         return sub
 
     add("providers", cmd_providers, "installed providers, capabilities and plugin failures",
@@ -110,16 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fetch and check the provider's rules; send nothing")
 
     sub = add("watch", cmd_watch, "re-fetch open tracked orders and print their changes",
-              config, store, json_flag, concurrency)
+              config, store, json_flag, concurrency, serving=True)
     sub.add_argument("--interval", type=_seconds, default=300.0,
                      help="seconds between sweeps")
-    sub.add_argument("--once", action="store_true", help="one sweep, then exit")
+    sub.add_argument("--once", action="store_true",
+                     help="one sweep, then exit (interrupted: 130, like any one-off command)")
 
-    sub = add("serve", cmd_serve, "serve the webhook receiver", config, store)
+    sub = add("serve", cmd_serve, "serve the webhook receiver", config, store, serving=True)
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
 
-    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes on loopback")
+    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes on loopback",
+              serving=True)
     sub.add_argument("providers", nargs="*", metavar="PROVIDER", help="default: every sandbox")
     sub.add_argument("--host", default="127.0.0.1")
 

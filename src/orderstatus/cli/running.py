@@ -5,35 +5,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
+import logging
 import threading
 from pathlib import Path
-from typing import NoReturn
 
-from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CommandError
+from . import stopping
+from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CommandError
 from .inputs import make_client, make_tracker, require, store_path
 from .output import change_printer, error_line, quiet, say
 
-__all__ = ["cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
+__all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
 
-
-def _stop_on_sigterm() -> None:
-    """Make SIGTERM stop a long-running command like Ctrl-C does."""
-
-    def interrupt(signum: int, frame: object) -> NoReturn:
-        raise KeyboardInterrupt
-
-    with contextlib.suppress(ValueError):  # not in the main thread
-        signal.signal(signal.SIGTERM, interrupt)
+SERVE_GRACE = 1
+"""Seconds ``serve`` gives notifications in flight to finish once stopped; the ones still
+running then are cut off (answered 500 where uvicorn still can), so their providers send them
+again."""
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    """Re-fetch (or read feeds of) non-terminal tracked orders; print changes as they happen."""
-    import asyncio
+    """Re-fetch (or read feeds of) non-terminal tracked orders; print changes as they happen.
 
+    A stop signal cancels the sweep in flight: what it recorded stays, the rest stays due.
+    """
     from orderstatus.watch import Watcher
 
-    _stop_on_sigterm()
     tracker = make_tracker(args, on_change=change_printer(args.json))
 
     async def run() -> int:
@@ -44,24 +39,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
             open_orders = len(tracker.tracked(non_terminal=True))
             say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
                 f" (store: {store_path(args)})", err=True)
-            if args.once:
-                with quiet("orderstatus.watch"):  # failures are reported below, once
-                    await watcher.sweep()
-                for failure in watcher.failures:
-                    error_line(f"fetch failed: {failure.error}")
-                return EXIT_FAILED if watcher.failures else EXIT_OK
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):  # stop between sweeps, cleanly
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(signum, stop.set)
-            await watcher.run(stop)
-            return EXIT_OK
+            if not args.once:
+                await watcher.run()  # sweeps until the stop signal cancels it
+                return EXIT_OK
+            with quiet("orderstatus.watch"):  # failures are reported below, once
+                await watcher.sweep()
+            for failure in watcher.failures:
+                error_line(f"fetch failed: {failure.error}")
+            return EXIT_FAILED if watcher.failures else EXIT_OK
 
     try:
-        return asyncio.run(run())
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED if args.once else EXIT_OK
+        return stopping.run(run)
     finally:
         tracker.close()
 
@@ -98,15 +86,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"{', '.join(client.providers)} (store: {store_path(args)}); Ctrl-C stops",
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
-                            access_log=args.verbose)
-    _stop_on_sigterm()  # uvicorn re-raises the signal it stopped on, once it has shut down
-    try:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how serve is stopped
-            uvicorn.Server(config).run(sockets=[sock])
+                            access_log=args.verbose, timeout_graceful_shutdown=SERVE_GRACE)
+    logging.getLogger("uvicorn.error").addFilter(_not_cancelled)
+    try:  # uvicorn takes the stop signals while it serves, and passes them on once it stopped
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
         tracker.close()
     return EXIT_OK
+
+
+def _not_cancelled(record: logging.LogRecord) -> bool:
+    """A log filter keeping uvicorn from logging, with a traceback, each request it cancelled
+    because serve stopped (past :data:`SERVE_GRACE`): not an error of the app. Its one line
+    saying how many it cancelled stays."""
+    import asyncio
+
+    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -125,7 +121,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     except OSError as err:
         raise CommandError(f"cannot serve on {args.host}: {err.strerror or err}",
                            EXIT_CONFIG) from None
-    _stop_on_sigterm()
     with contextlib.ExitStack() as stack:
         for name in names:
             reg = registry.registration(name)
@@ -144,8 +139,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         if not names:
             raise CommandError("no installed provider has a sandbox", EXIT_CONFIG)
         say("# serving until Ctrl-C", err=True)
-        with contextlib.suppress(KeyboardInterrupt):  # serve until Ctrl-C (or SIGTERM)
-            threading.Event().wait()
+        threading.Event().wait()  # until the stop signal interrupts it
         return EXIT_OK
 
 
