@@ -21,7 +21,6 @@ Where Gooten's docs are silent the sandbox makes a choice and says so:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import uuid
@@ -78,9 +77,9 @@ class _Item:
         return {
             "Sku": self.sku, "ProductId": self.product_id, "Product": "Sandbox Prints",
             "Quantity": 1, "Status": self.status,
-            "TrackingNumber": last.get("TrackingNumber"),
-            "TrackingUrl": last.get("TrackingUrl"),
-            "ShipCarrierName": last.get("ShipCarrierName"),
+            "TrackingNumber": last.get("TrackingNumber") or "",
+            "TrackingUrl": last.get("TrackingUrl") or "",
+            "ShipCarrierName": last.get("ShipCarrierName") or "",
             "Price": _money(12.5), "DiscountAmount": _money(0.0), "SourceId": source_id,
             "Meta": {},
             "Shipments": [dict(s) for s in self.shipments],
@@ -95,8 +94,6 @@ class _Order:
     nice_id: str
     source_id: str
     gooten_id: int
-    test_mode: bool
-    created: dt.datetime
     items: list[_Item]
 
     def to_json(self) -> dict[str, Any]:
@@ -107,8 +104,7 @@ class _Order:
         }
         return {
             "Id": self.id, "NiceId": self.nice_id, "SourceId": self.source_id,
-            "GootenId": self.gooten_id, "IsInTestMode": self.test_mode,
-            "CreatedDateUtc": self.created.strftime("%Y-%m-%dT%H:%M:%S"),
+            "GootenId": self.gooten_id,
             "Items": [i.to_json(self.source_id) for i in self.items],
             "Total": _money(12.5 * len(self.items)), "ShippingTotal": _money(4.0),
             "DiscountAmount": _money(0.0),
@@ -179,7 +175,6 @@ class GootenSandbox(Sandbox):
             self.orders[oid] = _Order(
                 id=oid, nice_id=f"Sandbox{number}-{oid[-3:]}",
                 source_id=source_id or f"source-{number}", gooten_id=1_000_000 + number,
-                test_mode=bool(test_mode), created=self.clock.now(),
                 items=[
                     _Item(id=number * 100 + n, sku=f"SANDBOX-SKU-{n + 1}",
                           product_id=1000 + n, status=start)
