@@ -114,7 +114,7 @@ NATIVE_STATUSES: Mapping[str, NativeStatus] = {
         _S.ACTION_REQUIRED, ActionReason.PAYMENT,
         note="the payment status (checkout.status) of a Created order, spelling and "
         "meaning from the PaymentStatus model and the SDK enums: the payment failed and its "
-        "URL expired, so the customer must pay again through a new payment screen. "
+        "URL expired, so a new payment must be set up (POST checkout/{code}) and made. "
         "native_payment keeps Failed too.",
     ),
     **BLOCKING_FILE_STATUSES,
