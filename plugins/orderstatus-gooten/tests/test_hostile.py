@@ -28,6 +28,7 @@ from orderstatus import (
     UpdateRejectedError,
 )
 from orderstatus.testing.cassettes import load_cassettes
+from orderstatus.testing.strategies import json_mutations, json_values
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SETTINGS = {"recipe_id": "hostile-recipe", "partner_billing_key": "hostile+key/="}
@@ -35,14 +36,11 @@ ORDER_ID = "9-3c1f2a7e-0b64-4d55-9f0e-5c8a2b1d7e40"
 (ORDER,) = load_cassettes(FIXTURES, "order-get-by-id")
 ONCE = RetryPolicy(attempts=1)
 HOSTILE = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-_KEYS = st.sampled_from(["HadError", "Errors", "ErrorReferenceCode", "ErrorMessage",
-                         "PropertyName", "AttemptedValue", "Message", "Items", "Status",
-                         "Images", "OrderItemId", "Id", "Shipments"]) | st.text(max_size=8)
-_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-            | st.sampled_from(["true", "false", "PartnerBillingKey", "New", "Invalid recipeId",
-                               "Shipped"]))
-JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(_KEYS, inner, max_size=5), max_leaves=25)
+KEYS = ["HadError", "Errors", "ErrorReferenceCode", "ErrorMessage", "PropertyName",
+        "AttemptedValue", "Message", "Items", "Status", "Images", "OrderItemId", "Id",
+        "Shipments"]
+JSON = json_values(keys=KEYS, max_leaves=25, texts=[
+    "true", "false", "PartnerBillingKey", "New", "Invalid recipeId", "Shipped"])
 ERRORS = st.one_of(JSON, st.lists(JSON, max_size=3), st.lists(
     st.dictionaries(st.sampled_from(["PropertyName", "ErrorMessage", "AttemptedValue"]), JSON),
     max_size=3))
@@ -115,6 +113,13 @@ def test_any_json_answer_to_a_fetch(status: int, doc: Any) -> None:
     assert isinstance(result, (OrderStatus, OrderStatusError)), result
     if status >= 300:
         assert isinstance(result, OrderStatusError)
+
+
+@HOSTILE
+@given(doc=json_mutations(ORDER.json(), values=JSON))
+def test_the_documented_order_with_a_part_replaced(doc: Any) -> None:
+    result = outcome("fetch", answering(200, doc))
+    assert isinstance(result, (OrderStatus, OrderStatusError)), result
 
 
 @HOSTILE
