@@ -16,6 +16,7 @@ from orderstatus_printapi import (
     PrintApiSandbox,
     PrintApiSettings,
     format_provider_time,
+    item_status,
     parse_provider_time,
 )
 from orderstatus_printapi.feed import next_cursor
@@ -263,3 +264,19 @@ def test_requests_are_built_under_the_base_url():
     assert feed.url.params["since"] == "2026-01-01T10:00:00.0000000"
     # every recorded request carries since: a first read asks from before any order
     assert printapi.build_feed(None).url.params["since"] == "2000-01-01T00:00:00"
+
+
+@pytest.mark.parametrize(("order", "payment", "files", "shown"), [
+    ("Processing", "Failed", ["DownloadFailed"], "Processing"),  # past Created: the order's
+    ("shipped", None, ["AwaitingUpload"], "shipped"),
+    ("Created", None, ["DownloadPending", "Accepted"], "Created"),
+    ("Created", "Open", ["Accepted", None], "Created"),
+    ("created", "Failed", ["Accepted"], "Failed"),
+    ("Created", "failed", [None, "AwaitingUpload"], "AwaitingUpload"),  # its own file first
+    ("Created", None, ["DownloadFailed", "AwaitingUpload"], "DownloadFailed"),  # content first
+    ("Created", "Failed", ["Checking"], "Failed"),  # a known stop before an unknown status
+    ("Created", "Open", ["Accepted", "Checking"], "Checking"),  # unknown: shown, reads unknown
+    ("Created", "Successful", [], "Created"),
+])
+def test_the_status_an_item_shows(order, payment, files, shown):
+    assert item_status(order, payment, files) == shown
