@@ -29,10 +29,14 @@ def test_table_is_exactly_the_issues(issue_table: dict[str, Any]) -> None:
     assert {k: (v.state, v.reason) for k, v in NATIVE_STATUSES.items()} == issue_table
 
 
-def test_every_mapping_documents_its_choice() -> None:
+def test_every_mapping_names_the_sources_of_its_spelling_and_meaning() -> None:
+    sources = ("update page", "meanings article", "help centre", "article titles", "sample")
     for native, mapped in NATIVE_STATUSES.items():
-        assert len(mapped.note) > 30, native
-        assert "spelling" in mapped.note, native
+        spelling, _, meaning = mapped.note.partition("; ")
+        assert "spelling" in spelling, native
+        assert any(source in spelling for source in sources), native
+        assert any(source in meaning for source in sources) or "read from its name" in meaning, (
+            native)
 
 
 def test_update_rules_are_the_documented_ones(issue_targets: dict[OrderState, str]) -> None:
