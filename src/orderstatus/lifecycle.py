@@ -70,6 +70,8 @@ class PaymentState(str, enum.Enum):
 
     OPEN = "open"
     PAID = "paid"
+    FAILED = "failed"
+    """The payment was tried and did not go through; it must be made again."""
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
 

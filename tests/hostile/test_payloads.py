@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderstatus import OrderState, OrderStatus, OrderStatusError, default_registry
+from orderstatus.testing.strategies import json_mutations
 from tests.conftest import Api
 
 from .conftest import HOSTILE, SAFE_ID, Guard, outcome
@@ -59,17 +60,6 @@ def test_any_status_body_and_retry_after(
         assert isinstance(result, OrderStatusError)
 
 
-def _replace(doc: Any, data: st.DataObject) -> Any:
-    """``doc`` with one part, chosen by Hypothesis, replaced by random JSON."""
-    if isinstance(doc, dict) and doc and data.draw(st.booleans()):
-        key = data.draw(st.sampled_from(sorted(doc)))
-        return {**doc, key: _replace(doc[key], data)}
-    if isinstance(doc, list) and doc and data.draw(st.booleans()):
-        index = data.draw(st.integers(0, len(doc) - 1))
-        return [*doc[:index], _replace(doc[index], data), *doc[index + 1:]]
-    return data.draw(json_values)
-
-
 @HOSTILE
 @given(data=st.data())
 def test_real_answers_with_a_part_replaced(
@@ -79,7 +69,7 @@ def test_real_answers_with_a_part_replaced(
     order_id = guard.sandbox.create_order(items=2)
     guard.expect(order_id)
     real = api.fetch(provider, order_id).raw
-    broken = _replace(dict(real), data)
+    broken = data.draw(json_mutations(dict(real), values=json_values))
     guard.answer = json_answer(broken)
     result = outcome(lambda: api.fetch(provider, order_id))
     if isinstance(result, OrderStatus):

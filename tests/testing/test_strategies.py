@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 from typing import ClassVar
@@ -245,6 +246,10 @@ def test_from_type_status_history(history: StatusHistory) -> None:
         (os_st.order_statuses(min_items=0), "min_items=0 must be an integer of at least 1"),
         (os_st.status_histories(max_size=0), "max_size=0 must be an integer of at least 1"),
         (os_st.status_histories(reorder="yes"), "reorder='yes' must be a bool"),  # type: ignore[arg-type]
+        (os_st.json_values(keys="Items"), "keys='Items' must be a sequence of strings"),
+        (os_st.json_values(texts=[1]), r"texts=\[1\] must be a sequence of strings"),  # type: ignore[list-item]
+        (os_st.json_values(max_leaves=0), "max_leaves=0 must be an integer of at least 1"),
+        (os_st.json_mutations({}, values=[1]), r"values=\[1\] must be a Hypothesis strategy"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_arguments_fail_at_draw_time_not_before(
@@ -252,6 +257,56 @@ def test_bad_arguments_fail_at_draw_time_not_before(
 ) -> None:
     with pytest.raises(InvalidArgument, match=message):
         strategy.validate()
+
+
+# -- answers of any shape ---------------------------------------------------------------------
+
+ANSWER = {"id": "1", "items": [{"id": "a", "files": {"content": {"status": "Accepted"}}}]}
+
+
+def is_json(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(is_json(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+@given(os_st.json_values(keys=["Items", "Status"], texts=["Shipped"]))
+def test_json_values_are_json(value: object) -> None:
+    assert is_json(value)
+    json.dumps(value)
+
+
+@given(os_st.json_mutations(ANSWER, values=st.just("REPLACED")))
+def test_a_mutation_replaces_exactly_one_part(mutated: object) -> None:
+    def parts(doc: object, path: tuple[object, ...] = ()) -> dict[tuple[object, ...], object]:
+        found = {path: doc}
+        children = doc.items() if isinstance(doc, dict) else (
+            enumerate(doc) if isinstance(doc, list) else ())
+        for key, child in children:
+            found.update(parts(child, (*path, key)))
+        return found
+
+    replaced = [p for p, v in parts(mutated).items() if v == "REPLACED"]
+    assert len(replaced) == 1
+    original = parts(ANSWER)
+    assert replaced[0] in original  # the part sat where a part of the answer sat
+    assert ANSWER["items"][0]["files"]["content"]["status"] == "Accepted"  # never changed
+
+
+def test_every_depth_is_reached() -> None:
+    seen = set()
+
+    @given(os_st.json_mutations(ANSWER, values=st.just(None)))
+    @settings(max_examples=300)
+    def collect(mutated: object) -> None:
+        seen.add(json.dumps(mutated, sort_keys=True))
+
+    collect()
+    assert "null" in seen
+    assert json.dumps({**ANSWER, "items": [{"id": "a", "files": {"content": {"status": None}}}]},
+                      sort_keys=True) in seen
 
 
 # -- imports ----------------------------------------------------------------------------------

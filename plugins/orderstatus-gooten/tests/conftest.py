@@ -20,7 +20,8 @@ _S, _R = OrderState, ActionReason
 
 ISSUE_TABLE: dict[str, tuple[OrderState, ActionReason | None]] = {
     "New": (_S.CREATED, None), "Pending": (_S.CREATED, None),
-    "ReadyForAccounting": (_S.CREATED, None), "PaymentProcessing": (_S.CREATED, None),
+    "ReadyForAccounting": (_S.CREATED, None),
+    "PaymentProcessing": (_S.ACTION_REQUIRED, _R.PAYMENT),
     "PrePayment": (_S.CREATED, None), "ReadyForImageDl": (_S.CREATED, None),
     "Hold": (_S.ON_HOLD, None),
     "AddressIssue": (_S.ACTION_REQUIRED, _R.ADDRESS),
@@ -33,13 +34,14 @@ ISSUE_TABLE: dict[str, tuple[OrderState, ActionReason | None]] = {
     "NeedsCustomization": (_S.ACTION_REQUIRED, _R.PERSONALIZATION),
     "InProduction": (_S.IN_PRODUCTION, None), "ManuallyInProduction": (_S.IN_PRODUCTION, None),
     "Printing": (_S.IN_PRODUCTION, None),
-    "Shipped": (_S.SHIPPED, None), "OutForDelivery": (_S.SHIPPED, None),
+    "OutForDelivery": (_S.IN_PRODUCTION, None), "Shipped": (_S.SHIPPED, None),
     "Delivered": (_S.DELIVERED, None),
     "Cancelled": (_S.CANCELLED, None), "Canceled": (_S.CANCELLED, None),
-    "CanceledRefunded": (_S.CANCELLED, None),
+    "CanceledRefunded": (_S.CANCELLED, None), "BilledRefunded": (_S.CANCELLED, None),
     "Test": (_S.TEST, None),
 }
-"""Issue 4's mapping, typed in independently of the plugin's table."""
+"""Issue 4's mapping as issue 10 corrected it from Gooten's own article on what each status
+means, typed in independently of the plugin's table."""
 
 ISSUE_TARGETS = {_S.CANCELLED: "Cancelled", _S.CREATED: "New", _S.TEST: "Test", _S.ON_HOLD: "Hold"}
 

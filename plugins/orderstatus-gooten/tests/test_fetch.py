@@ -35,7 +35,11 @@ def test_a_new_order_reads_created_with_gootens_fields(gooten: Any) -> None:
     assert (status.provider, status.order_id, status.state) == ("gooten", oid, _S.CREATED)
     assert status.native_status == "New"
     assert status.payment is None
-    assert [i.item_id for i in status.items] == [str(i["Id"]) for i in status.raw["Items"]]
+    # as documented, items carry no Id: their id is their images' OrderItemId
+    assert [i.item_id for i in status.items] == [
+        str(i["Images"][0]["OrderItemId"]) for i in status.raw["Items"]
+    ]
+    assert all("Id" not in i for i in status.raw["Items"])
     assert {"Id", "NiceId", "SourceId", "GootenId", "ShippingAddress"} <= set(status.raw)
     assert status.raw["Id"] == oid
 
@@ -44,7 +48,10 @@ def test_a_new_order_reads_created_with_gootens_fields(gooten: Any) -> None:
     ("statuses", "state", "native", "reason"),
     [
         (("In Production", "Shipped"), _S.IN_PRODUCTION, "In Production", None),
-        (("Delivered", "Out For Delivery"), _S.SHIPPED, "Out For Delivery", None),
+        (("Delivered", "Out For Delivery"), _S.IN_PRODUCTION, "Out For Delivery", None),
+        (("Delivered", "Shipped"), _S.SHIPPED, "Shipped", None),
+        (("Pre-Payment", "Payment Processing"), _S.ACTION_REQUIRED, "Payment Processing",
+         ActionReason.PAYMENT),
         (("Delivered", "Delivered"), _S.DELIVERED, "Delivered", None),
         (("New", "Hold", "AddressIssue"), _S.ACTION_REQUIRED, "AddressIssue", ActionReason.ADDRESS),
         (("ImageIssue", "AddressIssue"), _S.ACTION_REQUIRED, "ImageIssue", ActionReason.ARTWORK),
@@ -94,6 +101,8 @@ def test_items_travel_through_production_shipping_and_delivery(gooten: Any) -> N
 def test_shipping_without_tracking_gets_an_invented_parcel(inprocess: Any) -> None:
     oid = inprocess.sandbox.create_order()
     inprocess.sandbox.set_status(oid, "Out For Delivery")
+    assert inprocess.fetch(oid).tracking == ()  # waits for the courier: no number yet
+    inprocess.sandbox.set_status(oid, "Shipped")
     (parcel,) = inprocess.fetch(oid).tracking
     assert parcel.carrier == "UPS"
     assert parcel.number
@@ -121,18 +130,37 @@ def test_a_refunded_item_shows_in_the_payment(inprocess: Any, refund: str) -> No
 def test_test_mode_orders_read_test(gooten: Any) -> None:
     status = gooten.fetch(gooten.sandbox.create_order(items=2, test_mode=True))
     assert status.state is _S.TEST
-    assert status.raw["IsInTestMode"] is True
+    assert "IsInTestMode" not in status.raw  # a field of placing an order, not of its answer
 
 
 def item(**fields: Any) -> dict[str, Any]:
     return {"Status": "New", "Sku": "S", "Quantity": 1, **fields}
 
 
-def test_items_without_ids_are_numbered_by_position(inprocess: Any, canned: Any) -> None:
-    body = {"Id": "7-x", "Items": [item(Id=11), item(Status="Printing")], "Future": {"a": 1}}
+@pytest.mark.parametrize(("items", "ids"), [
+    ([item(OrderItemId=11), item(OrderItemId="12")], ["11", "12"]),
+    ([item(Images=[{"SourceUrl": "u", "OrderItemId": 21}]),
+      item(Images=[{"OrderItemId": None}, {"OrderItemId": 22}])], ["21", "22"]),
+    ([item(Id=31, OrderItemId=32), item(Id="33")], ["32", "33"]),
+])
+def test_item_ids_come_from_order_item_id_then_images_then_id(
+    inprocess: Any, canned: Any, items: list[dict[str, Any]], ids: list[str]
+) -> None:
+    status = inprocess.fetch("7-x", transport=canned({"Id": "7-x", "Items": items}))
+    assert [i.item_id for i in status.items] == ids
+
+
+@pytest.mark.parametrize("items", [
+    [item(Id=11), item(Status="Printing")],
+    [item(OrderItemId=5), item(OrderItemId=5)],
+    [item(Images="x"), item(Images=[1, "2", {"OrderItemId": True}]), item(OrderItemId=" ")],
+])
+def test_items_without_usable_ids_are_numbered_by_position(
+    inprocess: Any, canned: Any, items: list[dict[str, Any]]
+) -> None:
+    body = {"Id": "7-x", "Items": items, "Future": {"a": 1}}
     status = inprocess.fetch("7-x", transport=canned(body))
-    assert [i.item_id for i in status.items] == ["0", "1"]
-    assert status.state is _S.CREATED
+    assert [i.item_id for i in status.items] == [str(n) for n in range(len(items))]
     assert status.raw["Future"] == {"a": 1}
 
 

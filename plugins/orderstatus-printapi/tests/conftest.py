@@ -1,14 +1,17 @@
-"""Fixtures: the Print API sandbox and clients of it, sync and async, in-process and on loopback.
+"""Fixtures: the Print API sandbox and clients of it, sync and async, in-process and on loopback;
+and Print API's recorded answers replayed to a sync or an async client.
 
 Every test that takes ``api`` or ``connect`` runs four times: a sync and an async client, each
-talking to the sandbox in-process (its transport) and over real HTTP on 127.0.0.1.
+talking to the sandbox in-process (its transport) and over real HTTP on 127.0.0.1. Every test
+that takes ``replayed`` runs twice, sync and async, against the cassettes in ``fixtures/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +20,12 @@ from orderstatus_printapi import PrintApiSandbox
 
 from orderstatus import AsyncClient, Client, FeedPage, OrderStatus
 from orderstatus.testing.asgi import serve
+from orderstatus.testing.cassettes import Cassette, Replay, load_cassettes
 
 MODES = ("sync-inprocess", "sync-loopback", "async-inprocess", "async-loopback")
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED_SETTINGS = {"client_id": "recorded-client", "client_secret": "recorded-s3cret"}
+"""Any credentials: the recorded token answer is replayed whatever the request says."""
 
 
 class FakeClock:
@@ -138,3 +145,43 @@ def connect(mode: str, sandbox: PrintApiSandbox, base_url: str) -> Iterator[Call
 @pytest.fixture
 def api(connect: Callable[..., Api]) -> Api:
     return connect()
+
+
+class Replayed:
+    """Print API's recorded answers served to a fresh sync or async client per call."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.replay: Replay | None = None
+
+    def cassettes(self, *names: str) -> tuple[Cassette, ...]:
+        return load_cassettes(FIXTURES, *names)
+
+    def call(self, cassettes: Iterable[Cassette], method: str, *args: Any, **kwargs: Any) -> Any:
+        """``client.<method>("printapi", …)`` with the token answer and ``cassettes`` replayed."""
+        self.replay = replay = Replay([*self.cassettes("oauth-token"), *cassettes])
+        config = {"printapi": RECORDED_SETTINGS}
+        if self.mode == "sync":
+            with Client(config, transport=replay.transport()) as client:
+                result = getattr(client, method)("printapi", *args, **kwargs)
+        else:
+            async def run() -> Any:
+                async with AsyncClient(config, transport=replay.transport()) as client:
+                    return await getattr(client, method)("printapi", *args, **kwargs)
+
+            result = asyncio.run(run())
+        assert replay.unmatched == [], replay.unmatched
+        return result
+
+    def fetch(self, cassette: str | Cassette, order_id: str, **kwargs: Any) -> OrderStatus:
+        (played,) = self.cassettes(cassette) if isinstance(cassette, str) else (cassette,)
+        return self.call([played], "fetch", order_id, **kwargs)  # type: ignore[no-any-return]
+
+    def feed(self, cassette: str | Cassette, since: str | None) -> FeedPage:
+        (played,) = self.cassettes(cassette) if isinstance(cassette, str) else (cassette,)
+        return self.call([played], "feed", since=since)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=("sync", "async"))
+def replayed(request: pytest.FixtureRequest) -> Replayed:
+    return Replayed(str(request.param))

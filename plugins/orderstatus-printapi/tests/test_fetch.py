@@ -1,12 +1,10 @@
-"""Fetching orders from the sandbox: statuses, payments, tracking, items, time, errors."""
+"""Fetching orders from the sandbox: statuses, payments, files, tracking, items, time, errors."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from orderstatus import OrderState, PaymentState
+from orderstatus import ActionReason, OrderState, PaymentState
 from orderstatus.errors import (
     InvalidOrderIdError,
     OrderNotFoundError,
@@ -24,6 +22,7 @@ STATES = {
 PAYMENTS = {
     "Open": PaymentState.OPEN,
     "Successful": PaymentState.PAID,
+    "Failed": PaymentState.FAILED,
     "Cancelled": PaymentState.CANCELLED,
 }
 
@@ -61,14 +60,83 @@ def test_no_checkout_means_no_payment(api, sandbox):
     assert "checkout" not in status.raw
 
 
-def test_items_are_listed_and_inherit_the_order_status(api, sandbox):
+def test_items_are_listed_and_show_the_order_status(api, sandbox):
     order_id = sandbox.create_order(items=3)
     sandbox.set_status(order_id, "Processing")
     status = api.fetch(order_id)
-    assert [i.item_id for i in status.items] == [f"{order_id}-{n}" for n in (1, 2, 3)]
+    assert [i.item_id for i in status.items] == [i.id for i in sandbox.orders[order_id].items]
     assert {(i.state, i.native_status) for i in status.items} == {
         (OrderState.IN_PRODUCTION, "Processing")
     }
+
+
+def test_a_checkout_not_set_up_has_no_payment_yet(api, sandbox):
+    order_id = sandbox.create_order(checkout=True)
+    status = api.fetch(order_id, strict=True)
+    assert (status.state, status.payment, status.native_payment) == (
+        OrderState.CREATED, None, None
+    )
+    assert set(status.raw["checkout"]) == {"amount", "setupUrl"}
+    sandbox.setup_checkout(order_id)
+    assert (api.fetch(order_id).payment, api.fetch(order_id).native_payment) == (
+        PaymentState.OPEN, "Open"
+    )
+
+
+def test_a_failed_payment_is_action_required_until_paid(api, sandbox):
+    order_id = sandbox.create_order(checkout=True, items=2)
+    sandbox.set_payment(order_id, "Failed")
+    status = api.fetch(order_id, strict=True)
+    assert (status.state, status.reason, status.native_status) == (
+        OrderState.ACTION_REQUIRED, ActionReason.PAYMENT, "Failed"
+    )
+    assert (status.payment, status.native_payment) == (PaymentState.FAILED, "Failed")
+    assert {(i.state, i.reason, i.native_status) for i in status.items} == {
+        (OrderState.ACTION_REQUIRED, ActionReason.PAYMENT, "Failed")
+    }
+    sandbox.set_payment(order_id, "Successful")
+    assert api.fetch(order_id).state is OrderState.CREATED
+
+
+@pytest.mark.parametrize("file_status", ["DownloadFailed", "AwaitingUpload"])
+def test_a_file_to_supply_again_is_action_required_artwork_on_its_item(
+    api, sandbox, file_status
+):
+    order_id = sandbox.create_order(items=2, checkout=True)
+    sandbox.set_payment(order_id, "Failed")
+    sandbox.set_status(order_id, None, files=file_status, file_items=[1])
+    status = api.fetch(order_id, strict=True)
+    # the file comes first on its item; the other item still waits for the payment
+    assert [(i.state, i.reason, i.native_status) for i in status.items] == [
+        (OrderState.ACTION_REQUIRED, ActionReason.PAYMENT, "Failed"),
+        (OrderState.ACTION_REQUIRED, ActionReason.ARTWORK, file_status),
+    ]
+    assert (status.state, status.reason) == (OrderState.ACTION_REQUIRED, ActionReason.PAYMENT)
+    assert status.raw["items"][1]["files"]["content"]["status"] == file_status
+
+
+def test_waiting_files_leave_the_order_created_and_production_accepts_them(api, sandbox):
+    order_id = sandbox.create_order()
+    assert sandbox.orders[order_id].items[0].content.status == "DownloadPending"
+    assert api.fetch(order_id).native_status == "Created"
+    sandbox.advance(sandbox.download_delay)
+    assert api.fetch(order_id).raw["items"][0]["files"]["content"]["status"] == "Accepted"
+    sandbox.set_status(order_id, "DownloadFailed")
+    sandbox.set_status(order_id, "Processing")
+    status = api.fetch(order_id)
+    assert (status.state, status.native_status) == (OrderState.IN_PRODUCTION, "Processing")
+    assert status.raw["items"][0]["files"]["content"]["status"] == "Accepted"
+
+
+def test_an_unknown_file_status_is_unknown_with_the_raw_kept(api, sandbox):
+    order_id = sandbox.create_order()
+    sandbox.set_status(order_id, None, files="Checking", undocumented=True)
+    status = api.fetch(order_id)
+    assert (status.state, status.native_status) == (OrderState.UNKNOWN, "Checking")
+    with pytest.raises(UnmappedStatusError, match="Checking"):
+        api.fetch(order_id, strict=True)
+    sandbox.set_status(order_id, "Processing")  # past Created, files no longer decide
+    assert api.fetch(order_id, strict=True).state is OrderState.IN_PRODUCTION
 
 
 def test_tracking_url_once_shipped(api, sandbox):
@@ -81,19 +149,22 @@ def test_tracking_url_once_shipped(api, sandbox):
     )
 
 
-def test_provider_time_is_the_sandbox_time_of_the_last_change(api, sandbox):
+def test_a_fetch_carries_no_provider_time_as_datetime_is_the_creation_time(api, sandbox):
     order_id = sandbox.create_order()
     sandbox.advance(3600)
     sandbox.set_status(order_id, "Processing")
     status = api.fetch(order_id)
-    assert status.provider_time == EPOCH + dt.timedelta(hours=1)
-    # Amsterdam wall-clock time on the wire (CET in January), seven fractional digits
-    assert status.raw["dateTime"] == "2026-01-01T02:00:00.0000000"
+    assert status.provider_time is None
+    # Amsterdam wall-clock time on the wire (CET in January), trailing zeros left out
+    assert status.raw["dateTime"] == "2026-01-01T01:00:00"
+    assert sandbox.orders[order_id].created_at == EPOCH
 
 
 def test_raw_payload_is_kept(api, sandbox):
-    status = api.fetch(sandbox.create_order(checkout=True))
-    assert status.raw["shipping"]["method"]["name"] == "Standaard"
+    order_id = sandbox.create_order(checkout=True)
+    sandbox.setup_checkout(order_id)
+    status = api.fetch(order_id)
+    assert status.raw["shipping"]["method"]["name"] == "Brievenbuspakje"
     assert status.raw["checkout"]["paymentUrl"].endswith("/start")
 
 

@@ -9,13 +9,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from orderstatus_printapi import (
     PrintApiProvider,
     PrintApiSandbox,
     PrintApiSettings,
     format_provider_time,
+    item_status,
     parse_provider_time,
 )
+from orderstatus_printapi.feed import next_cursor
+from orderstatus_printapi.timestamps import PROVIDER_ZONE
 
 from orderstatus import Client, Secret, default_registry
 from orderstatus.errors import ConfigurationError, ResponseFormatError
@@ -93,7 +98,9 @@ def test_capabilities_and_tables():
     assert PrintApiProvider.update_rules is None
     caps = PrintApiProvider.capabilities
     assert (caps.fetch, caps.update, caps.webhook, caps.feed) == (True, False, True, True)
-    assert all(s.note for s in PrintApiProvider.native_statuses.values())
+    sources = ("statuses page", "PaymentStatus model", "v2 reference", "recorded", "SDK enums")
+    for native, mapped in PrintApiProvider.native_statuses.items():
+        assert any(source in mapped.note for source in sources), native
 
 
 def test_the_docs_page_generates_its_tables_from_the_plugin():
@@ -130,11 +137,26 @@ def test_bad_timestamps_are_refused(text):
         parse_provider_time(text)
 
 
-def test_timestamps_round_trip():
-    moment = dt.datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC)  # just after summer time
-    text = format_provider_time(moment)
-    assert text == "2026-03-29T03:30:00.1234560"
+@pytest.mark.parametrize(("moment", "text"), [
+    (dt.datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC), "2026-03-29T03:30:00.123456"),
+    (dt.datetime(2025, 3, 29, 20, 40, 20, 300000, tzinfo=UTC), "2025-03-29T21:40:20.3"),
+    (dt.datetime(2025, 3, 29, 20, 40, 20, tzinfo=UTC), "2025-03-29T21:40:20"),
+])
+def test_timestamps_are_written_as_print_api_writes_them(moment, text):
+    """Trailing zeros left out, as in the recorded ``…20.003`` and ``…20.3``."""
+    assert format_provider_time(moment) == text
     assert parse_provider_time(text) == moment
+
+
+@given(st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2200, 1, 1),
+                    timezones=st.just(UTC)))
+def test_timestamps_round_trip(moment):
+    """Except in the hour that repeats when summer time ends: there the earlier is read."""
+    back = parse_provider_time(format_provider_time(moment))
+    local = moment.astimezone(PROVIDER_ZONE)
+    repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    earlier = repeated and local.fold == 1 and moment - back == dt.timedelta(hours=1)
+    assert back == moment or earlier
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -142,10 +164,16 @@ def test_timestamps_round_trip():
 
 def test_parse_fetch():
     parsed = provider().parse_fetch("83432183", answer(ORDER))
-    assert (parsed.native_status, parsed.native_payment, parsed.tracking) == ("Created", None, ())
-    assert [(i.item_id, i.native_status) for i in parsed.items] == [("a1", None)]
-    assert parsed.provider_time == dt.datetime(2015, 10, 21, 10, 53, 6, 993142, tzinfo=UTC)
+    assert (parsed.native_status, parsed.native_payment, parsed.tracking) == (None, None, ())
+    assert [(i.item_id, i.native_status) for i in parsed.items] == [("a1", "Created")]
+    assert parsed.provider_time is None  # dateTime is when the order was placed
     assert parsed.raw == ORDER
+
+
+def test_an_order_without_items_shows_its_own_status():
+    parsed = provider().parse_fetch("83432183", answer({**ORDER, "items": [],
+                                                        "checkout": {"status": "Failed"}}))
+    assert (parsed.native_status, parsed.items) == ("Failed", ())
 
 
 def test_numeric_ids_are_accepted():
@@ -158,9 +186,12 @@ def test_numeric_ids_are_accepted():
     ({"status": None}, r"\$\.status"),
     ({"items": {"id": "a"}}, r"\$\.items"),
     ({"items": [{"sku": "x"}]}, r"\$\.items\[0\]\.id"),
-    ({"checkout": {"amount": 1}}, r"\$\.checkout\.status"),
+    ({"checkout": {"status": 1}}, r"\$\.checkout\.status"),
     ({"checkout": "Open"}, r"\$\.checkout"),
-    ({"dateTime": "last tuesday"}, r"\$\.dateTime"),
+    ({"items": [{"id": "a", "files": "x.pdf"}]}, r"\$\.items\[0\]\.files"),
+    ({"items": [{"id": "a", "files": {"content": []}}]}, r"\$\.items\[0\]\.files\.content"),
+    ({"items": [{"id": "a", "files": {"cover": {"status": 5}}}]},
+     r"\$\.items\[0\]\.files\.cover\.status"),
     ({"trackingUrl": ["x"]}, r"\$\.trackingUrl"),
     ({"id": "1234"}, "answer is about order '1234'"),
     ({"id": True}, r"\$\.id"),
@@ -176,24 +207,55 @@ def test_non_objects_are_format_errors(body):
         provider().parse_fetch("83432183", answer(body))
 
 
-def test_feed_cursor_is_the_answers_since():
-    data = {"since": "2026-01-01T10:00:00.0000000",
-            "results": [{"id": "1", "status": "Created", "dateTime": "2026-01-01T09:00:00"}]}
-    orders, cursor = provider().parse_feed(None, answer(data))
-    assert cursor == "2026-01-01T10:00:00.0000000"
+def test_the_feed_cursor_is_just_before_the_newest_entry_not_the_echoed_since():
+    data = {"since": "2026-01-01T08:00:00",
+            "results": [{"id": "1", "status": "Created", "dateTime": "2026-01-01T09:00:00"},
+                        {"id": 2, "status": "Shipped", "dateTime": "2026-01-01T11:00:00.5"},
+                        {"id": "3", "status": "Processing", "dateTime": "2026-01-01T10:00:00"}]}
+    orders, cursor = provider().parse_feed("2026-01-01T08:00:00", answer(data))
+    assert cursor == "2026-01-01T11:00:00.499999"
     assert [(o.order_id, o.native_status, o.raw) for o in orders] == [
-        ("1", "Created", data["results"][0])
+        ("1", "Created", data["results"][0]), ("2", "Shipped", data["results"][1]),
+        ("3", "Processing", data["results"][2]),
     ]
-
-
-def test_feed_cursor_falls_back_to_the_newest_entry_then_to_the_asked_since():
-    results = [{"id": "1", "status": "Created", "dateTime": "2026-01-01T09:00:00"},
-               {"id": 2, "status": "Shipped", "dateTime": "2026-01-01T11:00:00.5"},
-               {"id": "3", "status": "Processing"}]
-    _, cursor = provider().parse_feed("x", answer({"results": results}))
-    assert cursor == "2026-01-01T11:00:00.5000000"
-    assert provider().parse_feed("x", answer({"results": []})) == ((), "x")
+    assert provider().parse_feed("x", answer({"since": "x", "results": []})) == ((), "x")
     assert provider().parse_feed(None, answer({"since": None, "results": []})) == ((), None)
+
+
+def test_a_feed_entry_without_a_date_is_a_format_error():
+    data = {"results": [{"id": "1", "status": "Created"}]}
+    with pytest.raises(ResponseFormatError, match=r"\$\.results\[0\]\.dateTime"):
+        provider().parse_feed(None, answer(data))
+
+
+_INSTANTS = st.datetimes(min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2090, 1, 1),
+                         timezones=st.just(UTC))
+
+
+@given(since=st.none() | _INSTANTS.map(format_provider_time) | st.text(max_size=12),
+       read=st.lists(_INSTANTS, max_size=6))
+def test_feed_cursor_laws(since, read):
+    """Never back; strictly before the newest entry read (so it is read again, not skipped)
+    when that is past ``since``; ``since`` itself otherwise; re-reading the same entries from
+    the cursor gives the same cursor (where a reader stops)."""
+    cursor = next_cursor(since, read)
+    try:
+        asked = parse_provider_time(since) if since is not None else None
+    except ValueError:
+        asked = None
+    if not read:
+        assert cursor == since
+        return
+    assert cursor is not None
+    moment = parse_provider_time(cursor)
+    if asked is not None:
+        assert moment >= asked
+    if asked is None or max(read) - dt.timedelta(microseconds=1) > asked:
+        assert max(read) - moment == dt.timedelta(microseconds=1)
+    else:
+        assert cursor == since
+    again = [r for r in read if r > moment]
+    assert next_cursor(cursor, again) == cursor
 
 
 def test_requests_are_built_under_the_base_url():
@@ -202,4 +264,21 @@ def test_requests_are_built_under_the_base_url():
     feed = printapi.build_feed("2026-01-01T10:00:00.0000000")
     assert feed.url.path == "/v2/sync/statuses"
     assert feed.url.params["since"] == "2026-01-01T10:00:00.0000000"
-    assert "since" not in printapi.build_feed(None).url.params
+    # every recorded request carries since: a first read asks from before any order
+    assert printapi.build_feed(None).url.params["since"] == "2000-01-01T00:00:00"
+
+
+@pytest.mark.parametrize(("order", "payment", "files", "shown"), [
+    ("Processing", "Failed", ["DownloadFailed"], "Processing"),  # past Created: the order's
+    ("shipped", None, ["AwaitingUpload"], "shipped"),
+    ("Created", None, ["DownloadPending", "Accepted"], "Created"),
+    ("Created", "Open", ["Accepted", None], "Created"),
+    ("created", "Failed", ["Accepted"], "Failed"),
+    ("Created", "failed", [None, "AwaitingUpload"], "AwaitingUpload"),  # its own file first
+    ("Created", None, ["DownloadFailed", "AwaitingUpload"], "DownloadFailed"),  # content first
+    ("Created", "Failed", ["Checking"], "Failed"),  # a known stop before an unknown status
+    ("Created", "Open", ["Accepted", "Checking"], "Checking"),  # unknown: shown, reads unknown
+    ("Created", "Successful", [], "Created"),
+])
+def test_the_status_an_item_shows(order, payment, files, shown):
+    assert item_status(order, payment, files) == shown

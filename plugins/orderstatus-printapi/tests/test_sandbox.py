@@ -1,4 +1,5 @@
-"""The sandbox itself: its control API, documented endpoints, OAuth and payment expiry."""
+"""The sandbox itself: its control API, its endpoints answering in the shapes Print API's
+recorded and documented answers have, OAuth, payment set-up and expiry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from orderstatus_printapi import PrintApiSandbox
 
 from orderstatus import Client, OrderState, PaymentState
 from orderstatus.testing.asgi import serve
+from orderstatus.testing.cassettes import json_shape, load_cassettes
+
+from .conftest import FIXTURES
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -52,6 +56,9 @@ def test_control_api_creates_and_moves_orders(sandbox, served):
     ("orders/{id}/status", {"status": "Shipped", "items": [0]}, 400),
     ("orders/{id}/status", {"status": None, "payment": "Successful"}, 400),
     ("orders/{id}/status", {"status": "Shipped", "payment": "Paid"}, 400),
+    ("orders/{id}/status", {"status": None, "files": "Lost"}, 400),
+    ("orders/{id}/status", {"status": None, "files": "Accepted", "file_items": [3]}, 400),
+    ("orders/{id}/status", {"status": None, "file_items": [0]}, 400),
 ])
 def test_control_api_refuses_nonsense(sandbox, served, path, body, code):
     order_id = sandbox.create_order()
@@ -60,19 +67,67 @@ def test_control_api_refuses_nonsense(sandbox, served, path, body, code):
     assert answer.json()["error"]
 
 
-def test_order_answer_has_the_documented_shape(sandbox, served):
+def recorded(name):
+    (cassette,) = load_cassettes(FIXTURES, name)
+    return cassette.json()
+
+
+def test_an_order_answers_in_the_recorded_shape(sandbox, served):
+    order_id = sandbox.create_order()
+    data = served.get(f"v2/orders/{order_id}").json()
+    assert json_shape(data) == json_shape(recorded("order-placed"))
+    assert data["dateTime"] == "2026-01-01T01:00:00"  # creation time, Amsterdam, no zeros
+    sandbox.set_status(order_id, "DownloadFailed")
+    failed = served.get(f"v2/orders/{order_id}").json()
+    assert json_shape(failed) == json_shape(recorded("order-download-failed"))
+    assert failed["items"][0]["files"]["content"]["status"] == "DownloadFailed"
+    assert served.get(f"v2/orders/{order_id}/status").json() == {"order": "Created"}
+    assert json_shape(served.get(f"v2/orders/{order_id}/status").json()) == json_shape(
+        recorded("order-status"))
+
+
+def test_a_checkout_answers_in_the_documented_shapes(sandbox, served):
     order_id = sandbox.create_order(checkout=True, amount=22.49)
     data = served.get(f"v2/orders/{order_id}").json()
-    assert set(data) >= {"id", "status", "dateTime", "email", "metadata", "items", "shipping",
-                         "checkout"}
+    assert json_shape(data["checkout"]) == json_shape(
+        recorded("order-checkout-not-set-up")["checkout"])
     assert "trackingUrl" not in data
-    assert data["checkout"]["amount"] == 22.49
+    setup = data["checkout"]["setupUrl"]
+    assert setup.startswith(str(served.base_url) + "v2/checkout/")
+    assert served.post(setup, json={"returnUrl": "x"}).status_code == 400
+    answer = served.post(setup, json={"returnUrl": "https://shop.example/paid"})
+    assert answer.status_code == 201
+    assert (answer.json()["status"], answer.json()["amount"]) == ("Open", 22.49)
+    data = served.get(f"v2/orders/{order_id}").json()
+    assert json_shape(data["checkout"]) == json_shape(recorded("order-payment-failed")["checkout"])
     assert data["checkout"]["paymentUrl"].startswith(str(served.base_url) + "v2/payments/")
-    assert set(data["items"][0]) == {"id", "productId", "quantity", "files"}
+    assert served.get(f"v2/orders/{order_id}/status").json() == {
+        "order": "Created", "payment": "Open"
+    }
+    sandbox.set_status(order_id, "AwaitingUpload")
+    file = served.get(f"v2/orders/{order_id}").json()["items"][0]["files"]["content"]
+    assert json_shape(file) == json_shape(
+        recorded("order-checkout-not-set-up")["items"][1]["files"]["content"])
     sandbox.set_status(order_id, "Shipped")
     assert served.get(f"v2/orders/{order_id}").json()["trackingUrl"].startswith("https://")
-    plain = sandbox.create_order()
-    assert served.get(f"v2/orders/{plain}/status").json() == {"order": "Created", "payment": None}
+    sandbox.set_payment(order_id, "Successful")
+    assert served.post(setup, json={"returnUrl": "https://shop.example/again"}).status_code == 400
+
+
+def test_the_feed_echoes_since_in_the_recorded_shape(sandbox, served):
+    sandbox.create_order()
+    answer = served.get("v2/sync/statuses", params={"since": "2025-03-24T13:00:00"}).json()
+    assert answer["since"] == "2025-03-24T13:00:00"
+    assert json_shape(answer) == json_shape(recorded("sync-statuses"))
+    later = served.get("v2/sync/statuses", params={"since": "2026-01-01T01:00:00"}).json()
+    assert later == {"since": "2026-01-01T01:00:00", "results": []}
+
+
+def test_the_token_answers_in_the_recorded_shape(sandbox, served):
+    good = {"grant_type": "client_credentials", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret}
+    token = served.post("v2/oauth", data=good).json()
+    assert json_shape(token) == json_shape(recorded("oauth-token"))
 
 
 def test_oauth_endpoint(sandbox, served):
@@ -109,17 +164,19 @@ def test_unknown_paths_and_methods(sandbox, served):
     assert served.get("v2/sync/statuses", params={"since": "soon"}).status_code == 400
 
 
-def test_open_payment_links_expire_after_24_hours(sandbox):
-    unpaid, paid, shipped = (sandbox.create_order(checkout=True) for _ in range(3))
+def test_open_payment_links_expire_24_hours_after_their_set_up(sandbox):
+    unpaid, paid, shipped, later = (sandbox.create_order(checkout=True) for _ in range(4))
+    for order_id in (unpaid, shipped):
+        sandbox.setup_checkout(order_id)
     sandbox.set_payment(paid, "Successful")
     sandbox.orders[shipped].status = "Shipped"
     sandbox.advance(24 * 3600 - 1)
     assert sandbox.orders[unpaid].checkout.status == "Open"
     sandbox.advance(1)
     states = {o: (sandbox.orders[o].status, sandbox.orders[o].checkout.status)
-              for o in (unpaid, paid, shipped)}
+              for o in (unpaid, paid, shipped, later)}
     assert states == {unpaid: ("Cancelled", "Cancelled"), paid: ("Created", "Successful"),
-                      shipped: ("Shipped", "Cancelled")}
+                      shipped: ("Shipped", "Cancelled"), later: ("Created", None)}
 
 
 def test_sandbox_settings_and_statuses():
@@ -128,5 +185,6 @@ def test_sandbox_settings_and_statuses():
     assert settings["base_url"] == "http://127.0.0.1:8000/v2/"
     assert sandbox.settings(settings["base_url"])["base_url"] == settings["base_url"]
     assert settings["environment"] == "test"
-    assert sandbox.statuses == ("Created", "Processing", "Shipped", "Cancelled")
+    assert sandbox.statuses == ("Created", "Processing", "Shipped", "Cancelled", "Failed",
+                                "AwaitingUpload", "DownloadFailed")
     assert (sandbox.webhook_schedule, sandbox.webhook_attempts) == ((120, 300, 3600), 10)

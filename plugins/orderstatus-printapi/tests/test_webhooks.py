@@ -58,13 +58,17 @@ def test_every_status_and_payment_change_is_notified(api, sandbox):
         assert (status.state, status.payment) == (OrderState.SHIPPED, PaymentState.PAID)
 
 
-def test_an_expired_payment_link_is_notified(api, sandbox):
+def test_a_payment_set_up_and_its_expiry_are_notified(api, sandbox):
     with receiving(sandbox) as receiver:
-        sandbox.create_order(checkout=True)
+        order_id = sandbox.create_order(checkout=True)
+        sandbox.advance(60)
+        assert receiver.calls == []  # placing the order and accepting its files: no call
+        sandbox.setup_checkout(order_id)
         sandbox.advance(24 * 3600 - 1)
-        assert receiver.calls == []
+        assert len(receiver.calls) == 1
         sandbox.advance(1)
-    (_, body, kind), = receiver.calls
+    assert len(receiver.calls) == 2
+    _, body, kind = receiver.calls[-1]
     status = api.handle_webhook(body, {"content-type": kind})
     assert (status.state, status.payment) == (OrderState.CANCELLED, PaymentState.CANCELLED)
 

@@ -38,6 +38,8 @@ from .history import StatusHistory
 __all__ = [
     "StatusHistory",
     "action_reasons",
+    "json_mutations",
+    "json_values",
     "native_statuses",
     "order_states",
     "order_statuses",
@@ -388,3 +390,73 @@ def _histories(
     if reorder:
         statuses = draw(st.permutations(statuses))
     return StatusHistory(cls.name, order_id, tuple(truth), tuple(statuses))
+
+
+# -- provider answers of any shape ------------------------------------------------------------
+
+
+def json_values(
+    *, keys: Sequence[str] = (), texts: Sequence[str] = (), max_leaves: int = 20
+) -> st.SearchStrategy[Any]:
+    """Any JSON value: null, booleans, numbers (huge integers included), text, and lists and
+    objects of them, nested.
+
+    Args:
+        keys: object keys to draw often (a provider's own field names), beside any text.
+        texts: string values to draw often (its statuses, a date in its format), at any depth.
+        max_leaves: about how many scalars one value holds, at most.
+    """
+
+    def build() -> st.SearchStrategy[Any]:
+        for name, strings in (("keys", keys), ("texts", texts)):
+            if isinstance(strings, str) or not all(isinstance(k, str) for k in strings):
+                raise InvalidArgument(f"{name}={strings!r} must be a sequence of strings")
+        leaves = _check_size("max_leaves", max_leaves, 1)
+        names = st.text(max_size=8) | (st.sampled_from(list(keys)) if keys else st.nothing())
+        scalars = (st.none() | st.booleans() | st.integers() | st.integers(10**300, 10**310)
+                   | st.floats() | st.text(max_size=12)
+                   | (st.sampled_from(list(texts)) if texts else st.nothing()))
+        return st.recursive(
+            scalars,
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=5),
+            max_leaves=leaves,
+        )
+
+    return _lazy(build)
+
+
+def json_mutations(
+    document: Any, *, values: st.SearchStrategy[Any] | None = None
+) -> st.SearchStrategy[Any]:
+    """``document`` (a provider's real answer) with one part replaced: the whole, the value
+    under one of its keys, or one entry of one of its lists, at any depth.
+
+    Args:
+        document: a JSON value, e.g. a recorded answer's parsed body. It is never changed.
+        values: what a part is replaced with (default: :func:`json_values`).
+    """
+
+    def build() -> st.SearchStrategy[Any]:
+        if values is not None and not isinstance(values, st.SearchStrategy):
+            raise InvalidArgument(f"values={values!r} must be a Hypothesis strategy")
+        replacements = values if values is not None else json_values()
+
+        @st.composite
+        def mutated(draw: st.DrawFn) -> Any:
+            return _replaced(document, draw, replacements)
+
+        return mutated()
+
+    return _lazy(build)
+
+
+def _replaced(document: Any, draw: st.DrawFn, values: st.SearchStrategy[Any]) -> Any:
+    if isinstance(document, dict) and document and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(document)))
+        return {**document, key: _replaced(document[key], draw, values)}
+    if isinstance(document, list) and document and draw(st.booleans()):
+        index = draw(st.integers(0, len(document) - 1))
+        return [*document[:index], _replaced(document[index], draw, values),
+                *document[index + 1:]]
+    return draw(values)
+

@@ -22,6 +22,7 @@ __all__ = [
     "configure",
     "gooten_error",
     "had_error",
+    "plain_message",
 ]
 
 
@@ -47,8 +48,10 @@ class GootenItem:
     """One entry of ``Items``."""
 
     status: str
-    id: Any = None
-    """Gooten's item id, when the answer carries one (a number or a string)."""
+    id: str | None = None
+    """Gooten's item id when the answer carries one: ``OrderItemId``, else the
+    ``OrderItemId`` of its ``Images`` (where Gooten's "Get Orders by ID" page shows it), else
+    an ``Id``."""
     own: GootenShipment = GootenShipment()
     """``TrackingNumber``, ``TrackingUrl`` and ``ShipCarrierName`` of the item itself."""
     shipments: tuple[GootenShipment, ...] | None = ()
@@ -77,8 +80,8 @@ class GootenError:
     """``Errors[].PropertyName`` values, to tell a refused key from a refused update."""
 
     def describe(self) -> str:
-        """The messages (and reference) as one line for an error's detail."""
-        text = "; ".join(self.messages) or "no message given"
+        """The first messages (and the reference) as one line for an error's detail."""
+        text = "; ".join(self.messages[:3]) or "no message given"
         return f"{text} (reference {self.reference})" if self.reference else text
 
 
@@ -92,7 +95,7 @@ def configure(converter: cattrs.Converter) -> None:
     )
     item = make_dict_structure_fn(
         GootenItem, converter,
-        status=override(rename="Status"), id=override(rename="Id"),
+        status=override(rename="Status"), id=override(omit=True),
         own=override(omit=True), shipments=override(rename="Shipments"),
     )
     order = make_dict_structure_fn(GootenOrder, converter, items=override(rename="Items"))
@@ -105,7 +108,8 @@ def configure(converter: cattrs.Converter) -> None:
         if not isinstance(value.get("Status"), str):
             raise ValueError("an item's Status must be a string")
         _list_or_null(value.get("Shipments"), "Shipments")
-        return attrs.evolve(item(value, GootenItem), own=shipment(value, GootenShipment))
+        return attrs.evolve(item(value, GootenItem), id=_item_id(value),
+                            own=shipment(value, GootenShipment))
 
     def structure_order(value: Any, _: Any) -> GootenOrder:
         _list_or_null(_object(value, "the order").get("Items", ()), "Items")
@@ -138,6 +142,36 @@ def _truthy(value: object) -> bool | None:
     return None
 
 
+def _item_id(item: dict[str, Any]) -> str | None:
+    """The item's id: its ``OrderItemId``, an image's ``OrderItemId``, or its ``Id``."""
+    images = item.get("Images")
+    from_images = (
+        (i.get("OrderItemId") for i in images if isinstance(i, dict))
+        if isinstance(images, list) else ()
+    )
+    for value in (item.get("OrderItemId"), *from_images, item.get("Id")):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+_MAX_TEXT = 300
+"""Characters kept of one message from an error body (they end up in error messages)."""
+_MAX_MESSAGES = 10
+_MAX_ENTRIES = 100
+"""``Errors[]`` entries read; a huge list is not walked to its end."""
+
+
+def _text(value: object) -> str | None:
+    """A message from an error body: text only, on one line, at most :data:`_MAX_TEXT`."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    return (text[:_MAX_TEXT - 1] + "…" if len(text) > _MAX_TEXT else text) or None
+
+
 def had_error(data: object) -> bool | None:
     """``True``/``False`` for an answer with a readable ``HadError``, ``None`` otherwise."""
     if not isinstance(data, dict) or "HadError" not in data:
@@ -146,23 +180,35 @@ def had_error(data: object) -> bool | None:
 
 
 def gooten_error(data: object) -> GootenError | None:
-    """The error an answer reports with ``"HadError": true``, or ``None``."""
+    """The error an answer reports with ``"HadError": true``, or ``None``.
+
+    ``Errors`` of any other shape than a list of objects, and messages that are not text,
+    are left out rather than trusted.
+    """
     if not isinstance(data, dict) or had_error(data) is not True:
         return None
-    errors = [e for e in data.get("Errors") or () if isinstance(e, dict)]
+    listed = data.get("Errors")
+    errors = [e for e in listed[:_MAX_ENTRIES] if isinstance(e, dict)] if isinstance(
+        listed, list) else []
+    messages = [m for m in (_text(e.get("ErrorMessage")) for e in errors) if m]
     reference = data.get("ErrorReferenceCode")
+    if isinstance(reference, int) and not isinstance(reference, bool):
+        reference = str(reference)
     return GootenError(
-        messages=tuple(str(e["ErrorMessage"]) for e in errors if e.get("ErrorMessage")),
-        reference=str(reference) if reference else None,
-        properties=tuple(str(e["PropertyName"]) for e in errors if e.get("PropertyName")),
+        messages=tuple(messages[:_MAX_MESSAGES]),
+        reference=_text(reference),
+        properties=tuple(p for p in (_text(e.get("PropertyName")) for e in errors) if p),
     )
 
 
 def auth_refusal(data: object) -> str | None:
     """The message of a ``{"Message": "… Invalid recipeId …"}`` answer, or ``None``."""
-    if not isinstance(data, dict):
-        return None
-    message = data.get("Message")
-    if isinstance(message, str) and "invalidrecipeid" in "".join(message.split()).casefold():
+    message = plain_message(data)
+    if message is not None and "invalidrecipeid" in "".join(message.split()).casefold():
         return message
     return None
+
+
+def plain_message(data: object) -> str | None:
+    """The ``Message`` of a ``{"Message": …}`` answer (ASP.NET's error shape), shortened."""
+    return _text(data.get("Message")) if isinstance(data, dict) else None

@@ -101,10 +101,12 @@ class GootenProvider(Provider):
                 provider=self.name, order_id=order_id, status_code=response.status_code,
             )
         order = self.structure(order_id, data, payload.GootenOrder)
-        with_ids = all(i.id is not None and str(i.id) != "" for i in order.items)
+        ids = [item.id for item in order.items]
+        if None in ids or len(set(ids)) != len(ids):  # never mix two schemes, never repeat
+            ids = [str(position) for position in range(len(ids))]
         items = tuple(
-            ParsedItem(str(item.id) if with_ids else str(position), item.status, item.tracking())
-            for position, item in enumerate(order.items)
+            ParsedItem(str(item_id), item.status, item.tracking())
+            for item_id, item in zip(ids, order.items, strict=True)
         )
         refunds = {native_key(p) for p in PAYMENT_STATUSES}
         return ParsedOrder(
@@ -173,7 +175,7 @@ class GootenProvider(Provider):
         keep the generic handling (``Retry-After``, retries)."""
         try:
             data = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
         try:
             update = response.request.url.path.rstrip("/").endswith(UPDATE_PATH)
@@ -215,8 +217,8 @@ class GootenProvider(Provider):
                     messages=error.messages, reference=error.reference, **common,
                 )
             raise self._error_kind(response, update)(f"order lookup failed: {detail}", **common)
-        message = data.get("Message") if isinstance(data, dict) else None
-        if isinstance(message, str) and (not response.is_success or "Items" not in data):
+        message = payload.plain_message(data)
+        if message is not None and (not response.is_success or "Items" not in data):
             raise self._error_kind(response, update)(f"gooten answered: {message}", **common)
 
     @staticmethod

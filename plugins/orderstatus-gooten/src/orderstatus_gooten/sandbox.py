@@ -3,6 +3,8 @@
 It answers ``GET v/5/source/api/orders/`` and ``POST orderstatus`` as Gooten documents them:
 the recipe id on every call, the partner billing key on updates, statuses per item, and the
 update rules enforced exactly (documented sources and targets, ``HadError`` otherwise).
+Orders have the shape of "Get Orders by ID" (gooten.com/api-documentation): items carry no
+``Id``; each item's id is the ``OrderItemId`` of its ``Images``.
 Where Gooten's docs are silent the sandbox makes a choice and says so:
 
 - a wrong recipe id answers ``401`` with ``{"Message": "Authorization has been denied for this
@@ -19,7 +21,6 @@ Where Gooten's docs are silent the sandbox makes a choice and says so:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import uuid
@@ -53,7 +54,9 @@ DOCUMENTED_SOURCES = (
 )
 DOCUMENTED_TARGETS = ("Cancelled", "New", "Test", "Hold")
 
-_SHIPPING = frozenset(native_key(s) for s in ("Shipped", "OutForDelivery", "Delivered"))
+_SHIPPING = frozenset(native_key(s) for s in ("Shipped", "Delivered"))
+"""Statuses that come with tracking (an item ``Out For Delivery`` waits for the courier,
+and gets its tracking number once collected: Gooten's article on status meanings)."""
 _KNOWN = frozenset(native_key(s) for s in (*NATIVE_STATUSES, *UNMAPPED))
 _TRACKING_KEYS = frozenset({"number", "url", "carrier"})
 
@@ -66,17 +69,22 @@ class _Item:
     status: str
     shipments: list[dict[str, str | None]] = attrs.field(factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, source_id: str) -> dict[str, Any]:
+        """The item as "Get Orders by ID" documents it: no id of its own, the item's id in
+        its images' ``OrderItemId``."""
         last = self.shipments[-1] if self.shipments else {}
+        image = f"https://images.example/{self.id}"
         return {
-            "Id": self.id, "Sku": self.sku, "ProductId": self.product_id, "Quantity": 1,
-            "Status": self.status,
-            "TrackingNumber": last.get("TrackingNumber"),
-            "TrackingUrl": last.get("TrackingUrl"),
-            "ShipCarrierName": last.get("ShipCarrierName"),
-            "Shipments": [dict(s) for s in self.shipments],
-            "Price": {"Price": 12.5, "CurrencyCode": "USD", "FormattedPrice": "$12.50"},
+            "Sku": self.sku, "ProductId": self.product_id, "Product": "Sandbox Prints",
+            "Quantity": 1, "Status": self.status,
+            "TrackingNumber": last.get("TrackingNumber") or "",
+            "TrackingUrl": last.get("TrackingUrl") or "",
+            "ShipCarrierName": last.get("ShipCarrierName") or "",
+            "Price": _money(12.5), "DiscountAmount": _money(0.0), "SourceId": source_id,
             "Meta": {},
+            "Shipments": [dict(s) for s in self.shipments],
+            "Images": [{"SourceUrl": f"{image}.png", "SpaceId": "0",
+                        "ThumbnailUrl": f"{image}-thumb.png", "OrderItemId": self.id}],
         }
 
 
@@ -86,8 +94,6 @@ class _Order:
     nice_id: str
     source_id: str
     gooten_id: int
-    test_mode: bool
-    created: dt.datetime
     items: list[_Item]
 
     def to_json(self) -> dict[str, Any]:
@@ -96,17 +102,21 @@ class _Order:
             "City": "Hempstead", "State": "NY", "PostalCode": "11550", "CountryCode": "US",
             "Email": "ada@example.com", "Phone": "5555555555",
         }
-        total = 12.5 * len(self.items)
         return {
             "Id": self.id, "NiceId": self.nice_id, "SourceId": self.source_id,
-            "GootenId": self.gooten_id, "IsInTestMode": self.test_mode,
-            "CreatedDateUtc": self.created.strftime("%Y-%m-%dT%H:%M:%S"),
-            "Items": [i.to_json() for i in self.items],
+            "GootenId": self.gooten_id,
+            "Items": [i.to_json(self.source_id) for i in self.items],
+            "Total": _money(12.5 * len(self.items)), "ShippingTotal": _money(4.0),
+            "DiscountAmount": _money(0.0),
             "ShippingAddress": address, "BillingAddress": address,
-            "Total": {"Price": total, "CurrencyCode": "USD", "FormattedPrice": f"${total:.2f}"},
-            "ShippingTotal": {"Price": 4.0, "CurrencyCode": "USD", "FormattedPrice": "$4.00"},
             "Meta": {},
         }
+
+
+def _money(amount: float) -> dict[str, Any]:
+    """A price as Gooten writes one."""
+    return {"Price": amount, "CurrencyCode": "USD", "FormattedPrice": f"${amount:,.2f}",
+            "CurrencyFormat": "${1}", "CurrencyDigits": 2}
 
 
 class GootenSandbox(Sandbox):
@@ -165,7 +175,6 @@ class GootenSandbox(Sandbox):
             self.orders[oid] = _Order(
                 id=oid, nice_id=f"Sandbox{number}-{oid[-3:]}",
                 source_id=source_id or f"source-{number}", gooten_id=1_000_000 + number,
-                test_mode=bool(test_mode), created=self.clock.now(),
                 items=[
                     _Item(id=number * 100 + n, sku=f"SANDBOX-SKU-{n + 1}",
                           product_id=1000 + n, status=start)
@@ -186,8 +195,8 @@ class GootenSandbox(Sandbox):
             status: a Gooten status; spelling variants (``In Production``) are kept as given.
             items: 0-based positions of the items to move (default: every item).
             tracking: ``{"number", "url", "carrier"}`` (or a list of them) to add as shipments.
-                Moving to Shipped, Out For Delivery or Delivered without tracking invents one
-                parcel for items that have none; pass ``[]`` to prevent it.
+                Moving to Shipped or Delivered without tracking invents one parcel for items
+                that have none; pass ``[]`` to prevent it.
             unchecked: accept any string, to test statuses Gooten never documented.
         """
         if details:

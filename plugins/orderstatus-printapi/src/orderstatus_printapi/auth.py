@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -196,31 +197,52 @@ def _step(flow: Generator[Any, Any, None], reply: Any) -> Any:
         return None
 
 
+def _body(response: httpx.Response) -> Any:
+    """The token endpoint's JSON answer; ``None`` for anything that is not JSON (too deep
+    included), so every answer is read inside the typed-error boundary."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
 def _oauth_error(response: httpx.Response) -> str:
     """``": invalid_client"`` from an OAuth error body, when it is a plain error code."""
-    try:
-        code = json.loads(response.content).get("error")
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        return ""
+    data = _body(response)
+    code = data.get("error") if isinstance(data, dict) else None
     return f": {code}" if isinstance(code, str) and _OAUTH_ERROR.fullmatch(code) else ""
+
+
+def _lifetime(value: object) -> float | None:
+    """``expires_in`` in seconds: a positive, finite number (or its text); the default when
+    it is left out; ``None`` for anything else."""
+    if value is None:
+        return DEFAULT_LIFETIME
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return seconds if 0 < seconds < math.inf else None
 
 
 def _parse_token(response: httpx.Response, common: dict[str, Any]) -> tuple[str, float]:
     """``(access token, lifetime in seconds)``; the body is never echoed (it holds the token)."""
-    try:
-        data = json.loads(response.content)
-        value = data["access_token"]
-        lifetime = float(data.get("expires_in") or DEFAULT_LIFETIME)
-        kind = data.get("token_type", "bearer")
-    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
-        value, lifetime, kind = None, 0.0, None
-    usable = (
+    data = _body(response)
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    value, kind = fields.get("access_token"), fields.get("token_type", "bearer")
+    lifetime = _lifetime(fields.get("expires_in"))
+    if not (
         isinstance(value, str) and _TOKEN_CHARS.fullmatch(value) is not None
-        and isinstance(kind, str) and kind.lower() == "bearer" and 0 < lifetime < float("inf")
-    )
-    if not usable:
+        and isinstance(kind, str) and kind.lower() == "bearer" and lifetime is not None
+    ):
         raise ResponseFormatError(
             "token endpoint answered without a usable bearer token and lifetime", **common
         )
-    assert isinstance(value, str)
     return value, lifetime

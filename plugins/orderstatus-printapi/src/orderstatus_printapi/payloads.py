@@ -1,7 +1,8 @@
 """The shapes of Print API's answers, structured with cattrs.
 
 Only the fields orderstatus reads are declared; unknown keys are tolerated (the whole answer is
-kept as ``raw``). Strings must be strings and lists lists; ids and cursors may also be numbers.
+kept as ``raw``). Objects must be objects, strings strings and lists lists; ids may also be
+numbers.
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ from typing import Any, NewType, get_origin
 import attrs
 import cattrs
 from cattrs.cols import list_structure_factory
+from cattrs.gen import make_dict_structure_fn
 
 from .timestamps import parse_provider_time
 
-__all__ = ["Checkout", "FeedAnswer", "FeedEntry", "Item", "Order", "Text", "configure"]
+__all__ = [
+    "Checkout",
+    "FeedAnswer",
+    "FeedEntry",
+    "File",
+    "Files",
+    "Item",
+    "Order",
+    "Text",
+    "configure",
+]
 
 Text = NewType("Text", str)
 """An id or cursor: a string, or a number kept as its text."""
@@ -26,23 +38,44 @@ Text = NewType("Text", str)
 class Checkout:
     """``checkout``: present only when the order uses Print API's payment screen."""
 
-    status: str
+    status: str | None = None
+    """The payment status; absent until the payment screen is set up (v2 reference)."""
+
+
+@attrs.frozen
+class File:
+    """``items[].files.content`` or ``.cover``: ``{"status": …, "downloadUrl" | "uploadUrl"}``."""
+
+    status: str | None = None
+
+
+@attrs.frozen
+class Files:
+    """``items[].files``: the item's content file and, for products that have one, its cover."""
+
+    content: File | None = None
+    cover: File | None = None
+
+    def statuses(self) -> tuple[str | None, ...]:
+        """The files' statuses, content first."""
+        return tuple(f.status if f is not None else None for f in (self.content, self.cover))
 
 
 @attrs.frozen
 class Item:
-    """One of ``items[]``; items carry no status of their own."""
+    """One of ``items[]``: no status of its own, but a status per file."""
 
     id: Text
+    files: Files | None = None
 
 
 @attrs.frozen
 class Order:
-    """``GET orders/{id}``."""
+    """``GET orders/{id}``. Its ``dateTime`` is the creation time (v2 reference), so it is
+    not read: it says nothing about when the status was last true."""
 
     id: Text
     status: str
-    dateTime: dt.datetime | None = None
     trackingUrl: str | None = None
     checkout: Checkout | None = None
     items: list[Item] = attrs.field(factory=list)
@@ -50,19 +83,19 @@ class Order:
 
 @attrs.frozen
 class FeedEntry:
-    """One of ``results[]`` of ``GET sync/statuses``."""
+    """One of ``results[]`` of ``GET sync/statuses``: when the order took ``status``."""
 
     id: Text
     status: str
-    dateTime: dt.datetime | None = None
+    dateTime: dt.datetime
 
 
 @attrs.frozen
 class FeedAnswer:
-    """``GET sync/statuses?since=…``: ``{"since": …, "results": [...]}``."""
+    """``GET sync/statuses?since=…``: ``{"since": …, "results": [...]}``, where ``since`` only
+    echoes the request's (recorded), so it is not read."""
 
     results: list[FeedEntry]
-    since: Text | None = None
 
 
 def _text(value: Any, _: Any) -> Text:
@@ -96,9 +129,24 @@ def _strict_lists(type_: Any, converter: Any) -> Callable[[Any, Any], Any]:
     return hook
 
 
+def _strict_objects(type_: Any, converter: Any) -> Callable[[Any, Any], Any]:
+    structure_object = make_dict_structure_fn(
+        type_, converter, _cattrs_detailed_validation=converter.detailed_validation
+    )
+
+    def hook(value: Any, target: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, not {type(value).__name__}")
+        return structure_object(value, target)
+
+    return hook
+
+
 def configure(converter: cattrs.Converter) -> None:
-    """Register Print API's hooks: strict strings, ids as text, zone-less timestamps."""
+    """Register Print API's hooks: strict objects, lists and strings, ids as text, zone-less
+    timestamps."""
     converter.register_structure_hook(Text, _text)
     converter.register_structure_hook(str, _string)
     converter.register_structure_hook(dt.datetime, _moment)
     converter.register_structure_hook_factory(_is_list, _strict_lists)
+    converter.register_structure_hook_factory(attrs.has, _strict_objects)

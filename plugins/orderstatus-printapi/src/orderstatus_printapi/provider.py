@@ -12,7 +12,6 @@ import httpx
 from orderstatus import (
     Capabilities,
     NativeStatus,
-    OrderState,
     ParsedItem,
     ParsedOrder,
     PaymentState,
@@ -21,10 +20,10 @@ from orderstatus import (
 )
 from orderstatus.errors import ResponseFormatError
 
-from . import payloads
+from . import payloads, statuses
 from .auth import ClientCredentialsAuth
+from .feed import FEED_START, next_cursor
 from .settings import BASE_URLS, PrintApiSettings
-from .timestamps import format_provider_time
 from .webhook import webhook_order_id
 
 __all__ = ["PrintApiProvider"]
@@ -37,33 +36,8 @@ class PrintApiProvider(Provider):
     title = "Print API"
     settings_class = PrintApiSettings
     default_base_url = BASE_URLS["test"]
-    native_statuses: ClassVar[Mapping[str, NativeStatus]] = {
-        "Created": NativeStatus(
-            OrderState.CREATED,
-            note="placed, awaiting files and/or payment; whether payment is still due shows "
-                 "in the separate payment status, so the order is not action_required",
-        ),
-        "Processing": NativeStatus(
-            OrderState.IN_PRODUCTION,
-            note="Print API reports no finer production steps: all of processing is "
-                 "in_production",
-        ),
-        "Shipped": NativeStatus(
-            OrderState.SHIPPED,
-            note="handed to the carrier; Print API never reports delivery, so shipped is "
-                 "the last state it shows",
-        ),
-        "Cancelled": NativeStatus(
-            OrderState.CANCELLED,
-            note="cancelled by Print API or on request, or because the payment link expired "
-                 "(payment cancelled too)",
-        ),
-    }
-    payment_statuses: ClassVar[Mapping[str, PaymentState]] = {
-        "Open": PaymentState.OPEN,
-        "Successful": PaymentState.PAID,
-        "Cancelled": PaymentState.CANCELLED,
-    }
+    native_statuses: ClassVar[Mapping[str, NativeStatus]] = statuses.NATIVE_STATUSES
+    payment_statuses: ClassVar[Mapping[str, PaymentState]] = statuses.PAYMENT_STATUSES
     update_rules = None
     capabilities = Capabilities(fetch=True, update=False, webhook=True, feed=True)
     concurrency = 8
@@ -78,7 +52,7 @@ class PrintApiProvider(Provider):
     @classmethod
     def native_key(cls, native_status: str) -> str:
         """Match statuses regardless of case and surrounding spaces (``created`` = ``Created``)."""
-        return native_status.strip().casefold()
+        return statuses.native_key(native_status)
 
     @classmethod
     def configure_converter(cls, converter: cattrs.Converter) -> None:
@@ -97,19 +71,28 @@ class PrintApiProvider(Provider):
         return httpx.Request("GET", self.url("orders", order_id))
 
     def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
+        """The order's status, payment and tracking; each item shows what stops it, if
+        anything (see :func:`.statuses.item_status`). ``dateTime`` is the order's creation
+        time, so the observation carries no provider time."""
         data = self._object(order_id, response)
         order = self.structure(order_id, data, payloads.Order)
         if order.id != order_id:
             raise ResponseFormatError(
                 f"answer is about order {order.id[:64]!r}", provider=self.name, order_id=order_id
             )
+        payment = order.checkout.status if order.checkout is not None else None
+        items = tuple(
+            ParsedItem(item.id, statuses.item_status(
+                order.status, payment, item.files.statuses() if item.files else ()
+            ))
+            for item in order.items
+        )
         return ParsedOrder(
             order_id=order_id,
-            native_status=order.status,
-            items=tuple(ParsedItem(item.id) for item in order.items),
-            native_payment=order.checkout.status if order.checkout is not None else None,
+            native_status=None if items else statuses.item_status(order.status, payment, ()),
+            items=items,
+            native_payment=payment,
             tracking=(Tracking(url=order.trackingUrl),) if order.trackingUrl else (),
-            provider_time=order.dateTime,
             raw=data,
         )
 
@@ -124,14 +107,16 @@ class PrintApiProvider(Provider):
     # -- feed -------------------------------------------------------------------------------
 
     def build_feed(self, since: str | None) -> httpx.Request:
-        params = None if since is None else {"since": since}
+        """``GET sync/statuses?since=…``, from :data:`.feed.FEED_START` when ``since`` is
+        ``None`` (every recorded request carries ``since``)."""
+        params = {"since": FEED_START if since is None else since}
         return httpx.Request("GET", self.url("sync", "statuses", params=params))
 
     def parse_feed(
         self, since: str | None, response: httpx.Response
     ) -> tuple[tuple[ParsedOrder, ...], str | None]:
-        """Orders that changed, and the cursor: the answer's ``since``, else the newest entry's
-        ``dateTime``, else the ``since`` asked for (never back to the start)."""
+        """Orders that changed, each dated by its entry, and the cursor to read on from (see
+        :func:`.feed.next_cursor`; the answer's ``since`` only echoes the request's)."""
         data = self._object(None, response)
         answer = self.structure(None, data, payloads.FeedAnswer)
         raws: list[Any] = data["results"]
@@ -140,10 +125,7 @@ class PrintApiProvider(Provider):
                         raw=raw)
             for entry, raw in zip(answer.results, raws, strict=True)
         )
-        if answer.since:
-            return orders, answer.since
-        dated = [e.dateTime for e in answer.results if e.dateTime is not None]
-        return orders, (format_provider_time(max(dated)) if dated else since)
+        return orders, next_cursor(since, (entry.dateTime for entry in answer.results))
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Print API's zone-less timestamps, read and written as Europe/Amsterdam wall-clock time.
 
-Print API writes ``dateTime`` like ``2015-10-21T12:53:06.9931422``: seven fractional digits
-(.NET ticks) and no zone. Print API is a Dutch service, so a zone-less value is read as
+Print API writes ``dateTime`` like ``2015-10-21T12:53:06.9931422``: up to seven fractional
+digits (.NET ticks), trailing zeros left out (``…20.003``, ``…20.3`` and ``…20`` are recorded
+answers), and no zone. Print API is a Dutch service, so a zone-less value is read as
 Europe/Amsterdam local time (CET/CEST) and turned into an aware UTC datetime. A value that does
 carry ``Z`` or an offset is taken at its word. In the hour that repeats when summer time ends,
 the earlier of the two instants is chosen (``fold=0``).
@@ -46,8 +47,10 @@ def parse_provider_time(text: str) -> dt.datetime:
 
 
 def format_provider_time(moment: dt.datetime) -> str:
-    """Write an aware datetime as Print API does: Amsterdam wall-clock time, 7 digits, no zone."""
+    """Write an aware datetime as Print API does: Amsterdam wall-clock time, no zone, the
+    fraction without trailing zeros (none at all on a whole second)."""
     if moment.tzinfo is None:
         raise ValueError("format_provider_time needs an aware datetime")
     local = moment.astimezone(PROVIDER_ZONE)
-    return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond:06d}0"
+    fraction = f"{local.microsecond:06d}".rstrip("0")
+    return f"{local:%Y-%m-%dT%H:%M:%S}" + (f".{fraction}" if fraction else "")
