@@ -26,6 +26,7 @@ BENCHMARKS = (  # one line each, so that benchmarks added on other branches merg
     "memory",
     "importtime",
     "observe",
+    "sniffing",
 )
 
 

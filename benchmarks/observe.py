@@ -9,14 +9,11 @@ interleaved across orders (each order's own in sequence) and fed to both sides i
 order, a slice per round, timed in CPU seconds (``time.process_time``; the fsync waits of
 ``synchronous = FULL`` are wall time, not CPU).
 
-The baseline is what a hand-written tracker would do with one transaction per observation and
-the same durability (WAL, ``synchronous = FULL``): ``BEGIN IMMEDIATE``, read the order's state
-and timestamps from their columns, decide (first, stale, duplicate, move: legal or not, with
-:func:`orderstatus.lifecycle.can_transition`), insert a history row (state, native status,
-payment and timestamps in their own columns, the provider's answer as the JSON text it arrived
-as for a change, nothing for a duplicate), upsert the order's row (its columns and the latest
-answer), ``COMMIT``. It keeps what the tracker keeps: each order's latest applied observation
-(the items and their tracking are in the answer) and the history of every observation.
+The baseline is the hand-written tracker of ``benchmarks/_handwritten.py`` (``RawTracker``):
+one ``sqlite3`` transaction per observation with the same durability (WAL,
+``synchronous = FULL``), the state, native status, payment and timestamps in their own columns
+and the provider's answer as the JSON text it arrived as. Both reach the same verdicts on the
+same observations (checked before the rounds).
 
 The size figure is the two database files after every observation, closed (so the WAL is
 checkpointed into the file).
@@ -27,12 +24,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import sqlite3
 import tempfile
 from pathlib import Path
 
-from orderstatus import Client, OrderState, OrderStatus
-from orderstatus.lifecycle import can_transition
+from orderstatus import Client, OrderStatus
 from orderstatus.stores import SQLiteStore
 from orderstatus.tracking import Tracker
 
@@ -48,76 +43,21 @@ from ._common import (
     sandbox,
     us,
 )
+from ._handwritten import RawTracker
 
 TARGET = at_most(1.5)
 SIZE_TARGET = at_most(1.2)
 WALKS = {"printapi": ("Processing", "Shipped"), "gooten": ("InProduction", "Shipped")}
 
-_SCHEMA = """
-CREATE TABLE orders (
-    provider TEXT NOT NULL, order_id TEXT NOT NULL, state TEXT NOT NULL,
-    native_status TEXT NOT NULL, payment TEXT, observed_at TEXT NOT NULL, provider_time TEXT,
-    answer TEXT NOT NULL, PRIMARY KEY (provider, order_id)
-);
-CREATE TABLE history (
-    seq INTEGER PRIMARY KEY, provider TEXT NOT NULL, order_id TEXT NOT NULL,
-    outcome TEXT NOT NULL, state TEXT NOT NULL, native_status TEXT NOT NULL, payment TEXT,
-    observed_at TEXT NOT NULL, provider_time TEXT, answer TEXT
-);
-CREATE INDEX history_order ON history (provider, order_id, seq);
-"""
-
-
-class RawTracker:
-    """The hand-written baseline: one ``sqlite3`` transaction per observation."""
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = FULL")
-        self.db.executescript(_SCHEMA)
-
-    def observe(self, status: OrderStatus, answer: str) -> str:
-        """Record ``status`` (``answer``: the provider's JSON text); return the outcome."""
-        db = self.db
-        key = (status.provider, status.order_id)
-        state = status.state.value
-        observed = status.observed_at.astimezone(dt.timezone.utc).isoformat()
-        when = status.provider_time.astimezone(dt.timezone.utc).isoformat() \
-            if status.provider_time else None
-        db.execute("BEGIN IMMEDIATE")
-        row = db.execute(
-            "SELECT state, provider_time, observed_at FROM orders"
-            " WHERE provider = ? AND order_id = ?", key,
-        ).fetchone()
-        if row is None:
-            outcome = "change"
-        elif (when < row[1]) if (when and row[1] and when != row[1]) else (observed < row[2]):
-            outcome = "stale"
-        elif row[0] == state:
-            outcome = "duplicate"
-        else:
-            outcome = "change" if can_transition(OrderState(row[0]), status.state) else "anomaly"
-        payment = status.payment.value if status.payment else None
-        columns = (state, status.native_status, payment, observed, when)
-        db.execute(
-            "INSERT INTO history (provider, order_id, outcome, state, native_status, payment,"
-            " observed_at, provider_time, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, outcome, *columns, answer if outcome in ("change", "anomaly") else None),
-        )
-        if outcome != "stale":
-            db.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-                " state = excluded.state, native_status = excluded.native_status,"
-                " payment = excluded.payment, observed_at = excluded.observed_at,"
-                " provider_time = excluded.provider_time, answer = excluded.answer",
-                (*key, *columns, answer),
-            )
-        db.execute("COMMIT")
-        return outcome
-
-    def close(self) -> None:
-        self.db.close()
+def observe_raw(raw: RawTracker, status: OrderStatus, answer: str) -> str:
+    """The baseline observing ``status``: its fields as the hand-written tracker takes them."""
+    when = status.provider_time
+    return raw.observe(
+        status.provider, status.order_id, status.state, status.native_status,
+        status.payment.value if status.payment else None,
+        status.observed_at.astimezone(dt.timezone.utc).isoformat(),
+        when.astimezone(dt.timezone.utc).isoformat() if when else None, answer,
+    )
 
 
 def observations(provider: str, orders: int) -> list[OrderStatus]:
@@ -149,7 +89,7 @@ def _check_same_outcomes(statuses: list[OrderStatus]) -> None:
         try:
             for status in statuses:
                 ours = tracker.record(status).outcome.value
-                theirs = raw.observe(status, "{}")
+                theirs = observe_raw(raw, status, "{}")
                 if ours != theirs:
                     raise RuntimeError(f"baseline says {theirs}, tracker {ours}: {status}")
         finally:
@@ -175,7 +115,7 @@ def _measure(provider: str, orders: int, rounds: int) -> list[Result]:
 
         def baseline() -> None:
             for n in next(slices["baseline"]):
-                raw.observe(statuses[n], answers[n])
+                observe_raw(raw, statuses[n], answers[n])
 
         try:
             times = interleaved({"orderstatus": ours, "baseline": baseline}, len(chunks) - 1)

@@ -2,18 +2,11 @@
 
 Both sides fetch the same orders (two items each, cycled) from the provider's bundled sandbox
 through one in-process transport (``sandbox.transport()``), in interleaved rounds timed in CPU
-seconds (``time.process_time``). The baseline is the cheapest honest thing a hand-written client
-would do for each provider:
-
-- **Print API**: an ``httpx.Client`` whose default headers carry the bearer token, obtained once
-  with one ``POST oauth`` before the rounds (orderstatus caches its token too, so neither side
-  pays a token round trip per request); per fetch an f-string URL
-  ``{base}orders/{quote(id)}``, ``raise_for_status()``, ``json.loads`` and a read of ``status``,
-  the checkout's ``status`` and ``trackingUrl``.
-- **Gooten**: the recipe id quoted once; per fetch an f-string URL
-  ``{base}v/5/source/api/orders/?id={quote(id)}&recipeid={recipe}`` (no ``params=``, which
-  makes httpx parse the URL again), ``raise_for_status()``, ``json.loads`` and a read of each
-  item's ``Status``.
+seconds (``time.process_time``). The baseline is the hand-written client of
+``benchmarks/_handwritten.py``: for Print API a bearer token fetched once and kept in the
+default headers (orderstatus caches its token too, so neither side pays a token round trip per
+request), for Gooten an f-string URL; on both ``raise_for_status()``, ``json.loads`` and a
+read of the statuses.
 
 What orderstatus adds on top: the id check, building the request, the auth flow, the retry
 loop, error classification, structuring the payload, mapping and aggregating the statuses, and
@@ -30,15 +23,14 @@ printed beside.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from orderstatus import AsyncClient, Client
 
+from . import _handwritten as handwritten
 from ._common import (
     BASE,
     PROVIDERS,
@@ -58,56 +50,9 @@ TARGET = at_most(1.15)
 ORDERS = 16
 
 
-def token(box: Any, http: httpx.Client) -> str:
-    """One client-credentials token from the Print API sandbox (what a hand-written client
-    fetches once and keeps)."""
-    settings = box.settings(BASE)
-    answer = http.post(f"{settings['base_url']}oauth", data={
-        "grant_type": "client_credentials", "client_id": settings["client_id"],
-        "client_secret": settings["client_secret"],
-    })
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
-
-
-def raw_url(box: Any) -> Callable[[str], str]:
-    """The hand-written client's URL for an order: an f-string, the fixed parts prepared once."""
-    settings = box.settings(BASE)
-    base = settings["base_url"]
-    if box.provider == "printapi":
-        return lambda order_id: f"{base}orders/{quote(order_id, safe='')}"
-    recipe = quote(settings["recipe_id"], safe="")
-    return lambda order_id: f"{base}v/5/source/api/orders/?id={quote(order_id, safe='')}" \
-                            f"&recipeid={recipe}"
-
-
-def raw_read(provider: str) -> Callable[[bytes], object]:
-    """What the hand-written client reads from an answer: ``json.loads`` and the statuses."""
-    if provider == "printapi":
-
-        def read_printapi(content: bytes) -> object:
-            data = json.loads(content)
-            checkout = data.get("checkout")
-            return data["status"], checkout and checkout["status"], data.get("trackingUrl")
-
-        return read_printapi
-
-    def read_gooten(content: bytes) -> object:
-        return [item["Status"] for item in json.loads(content)["Items"]]
-
-    return read_gooten
-
-
-def raw_headers(box: Any, transport: httpx.MockTransport) -> dict[str, str]:
-    if box.provider != "printapi":
-        return {}
-    with httpx.Client(transport=transport) as http:
-        return {"authorization": f"Bearer {token(box, http)}"}
-
-
 def _sandbox_alone(box: Any, headers: dict[str, str]) -> Callable[[], object]:
     """The sandbox answering the same requests, with nothing around it."""
-    url = raw_url(box)
+    url = handwritten.url_for(box.provider, box.settings(BASE))
     requests = [httpx.Request("GET", url(i), headers=headers) for i in box.ids]
     return lambda: [box.handle(r) for r in requests]
 
@@ -127,10 +72,12 @@ def _result(kind: str, provider: str, times: dict[str, list[float]], calls: int)
 def _sync(provider: str, calls: int, rounds: int) -> Result:
     box = sandbox(provider, ORDERS)
     transport = box.transport()
-    headers = raw_headers(box, transport)
-    url, read = raw_url(box), raw_read(provider)
+    settings = box.settings(BASE)
+    with httpx.Client(transport=transport) as http:
+        headers = handwritten.headers(provider, settings, http)
+    url, read = handwritten.url_for(provider, settings), handwritten.read(provider)
     with httpx.Client(transport=transport, headers=headers) as http, \
-            Client({provider: box.settings(BASE)}, transport=transport) as client:
+            Client({provider: settings}, transport=transport) as client:
         next_ours, next_raw = cycling(box.ids), cycling(box.ids)
 
         def raw() -> object:
@@ -150,11 +97,13 @@ def _sync(provider: str, calls: int, rounds: int) -> Result:
 def _async(provider: str, calls: int, rounds: int) -> Result:
     box = sandbox(provider, ORDERS)
     transport = box.transport()
-    headers = raw_headers(box, transport)
-    url, read = raw_url(box), raw_read(provider)
+    settings = box.settings(BASE)
+    with httpx.Client(transport=transport) as http:
+        headers = handwritten.headers(provider, settings, http)
+    url, read = handwritten.url_for(provider, settings), handwritten.read(provider)
     loop = asyncio.new_event_loop()
     http = httpx.AsyncClient(transport=transport, headers=headers)
-    client = AsyncClient({provider: box.settings(BASE)}, transport=transport)
+    client = AsyncClient({provider: settings}, transport=transport)
     next_ours, next_raw = cycling(box.ids), cycling(box.ids)
 
     async def raw() -> object:
