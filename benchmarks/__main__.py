@@ -27,6 +27,7 @@ BENCHMARKS = (  # one line each, so that benchmarks added on other branches merg
     "importtime",
     "observe",
     "sniffing",
+    "receiver",
 )
 
 
