@@ -42,7 +42,7 @@ def run(smoke: bool) -> list[Result]:
         imported, total = run_python(CHILDREN[name]).split()
         found[name].append((float(imported), float(total)))
 
-    interleaved({name: lambda name=name: child(name) for name in CHILDREN}, 1 if smoke else 21)
+    interleaved({name: lambda name=name: child(name) for name in CHILDREN}, 1 if smoke else 15)
     ours, base = ([total for _, total in found[n][1:]] for n in CHILDREN)
     ours_import, base_import = ([imported for imported, _ in found[n][1:]] for n in CHILDREN)
     return [Result(

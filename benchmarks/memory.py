@@ -1,4 +1,4 @@
-"""Memory: ``fetch_many`` over 20,000 ids streams instead of holding them.
+"""Memory: ``fetch_many`` over 10,000 ids streams instead of holding them.
 
 Runs in a fresh interpreter so nothing else sits on its heap: the ids come from a generator
 (cycling over the sandbox's orders), the answers from the provider's sandbox in-process, and
@@ -54,7 +54,7 @@ print(json.dumps({"done": done, "growth": peak_mb() - before, "before": before})
 
 def run(smoke: bool) -> list[Result]:
     """Peak RSS growth over a long ``fetch_many``, async and sync, for each provider."""
-    count = 500 if smoke else 20_000
+    count = 500 if smoke else 10_000
     results = []
     for provider in PROVIDERS:
         for kind in ("async", "sync"):

@@ -135,7 +135,7 @@ def _async(provider: str, calls: int, rounds: int) -> Result:
 
 def run(smoke: bool) -> list[Result]:
     """Sync and async per-fetch CPU overhead, for each provider."""
-    calls, rounds = (32, 1) if smoke else (800, 15)
+    calls, rounds = (32, 1) if smoke else (480, 13)
     return [
         measure(provider, calls, rounds)
         for provider in PROVIDERS for measure in (_sync, _async)

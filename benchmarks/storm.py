@@ -1,4 +1,4 @@
-"""Webhook storm: ten notifications for each of 1,000 orders, all arriving at once.
+"""Webhook storm: ten notifications for each of 500 orders, all arriving at once.
 
 The notifications (shuffled, shaped as the provider's sandbox sends them) are posted
 concurrently through the webhook ASGI app (``httpx.ASGITransport``, no sockets) to a
@@ -61,7 +61,7 @@ async def _storm(provider: str, orders: int, per_order: int) -> tuple[int, list[
 
 def run(smoke: bool) -> list[Result]:
     """Fetches per order and acknowledgement latency under a storm, for each provider."""
-    orders, per_order = (50, 10) if smoke else (1_000, 10)
+    orders, per_order = (50, 10) if smoke else (500, 10)
     results = []
     for provider in PROVIDERS:
         fetches, latencies = asyncio.run(_storm(provider, orders, per_order))
