@@ -9,6 +9,7 @@ A result gives the median of those ratios and their interquartile range.
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import subprocess
 import sys
@@ -159,11 +160,14 @@ def cycling(values: Sequence[str]) -> Callable[[], str]:
     return itertools.cycle(values).__next__
 
 
-def run_python(code: str, *args: str, timeout: float = 300) -> str:
-    """Run ``code`` in a fresh interpreter (from the repository root); return its stdout."""
+def run_python(
+    code: str, *args: str, timeout: float = 300, environ: Mapping[str, str] | None = None
+) -> str:
+    """Run ``code`` in a fresh interpreter (from the repository root, with ``environ`` added to
+    the environment); return its stdout."""
     done = subprocess.run(
         [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        timeout=timeout, check=False, env={**os.environ, **(environ or {})},
     )
     if done.returncode:
         raise RuntimeError(f"benchmark subprocess failed:\n{done.stderr[-2000:]}")
