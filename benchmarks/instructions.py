@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from . import _handwritten as handwritten
-from ._common import BASE, PROVIDERS, ROOT, cycling, sandbox
+from ._common import PROVIDERS, ROOT, cycling
 
 VARIANTS = {
     "fetch": ("orderstatus", "baseline", "sandbox"),
@@ -32,26 +32,17 @@ VARIANTS = {
 def _fetch(provider: str, variant: str) -> Callable[[], object]:
     from orderstatus import Client
 
-    box = sandbox(provider, 16)
-    transport = box.transport()
-    settings = box.settings(BASE)
-    with httpx.Client(transport=transport) as http:
-        headers = handwritten.headers(provider, settings, http)
-    url, read = handwritten.url_for(provider, settings), handwritten.read(provider)
-    following = cycling(box.ids)
+    from .overhead import Setup
+
+    setup = Setup.of(provider)
+    following = cycling(setup.box.ids)
     if variant == "orderstatus":
-        client = Client({provider: settings}, transport=transport)
+        client = Client({provider: setup.settings}, transport=setup.transport)
         return lambda: client.fetch(provider, following())
     if variant == "sandbox":
+        box, url, headers = setup.box, setup.url, setup.headers
         return lambda: box.handle(httpx.Request("GET", url(following()), headers=headers))
-    http = httpx.Client(transport=transport, headers=headers)
-
-    def raw() -> object:
-        response = http.get(url(following()))
-        response.raise_for_status()
-        return read(response.content)
-
-    return raw
+    return setup.raw(httpx.Client(transport=setup.transport, headers=setup.headers))
 
 
 def _observe(provider: str, variant: str) -> Callable[[], object]:

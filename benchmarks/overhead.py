@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -50,13 +51,6 @@ TARGET = at_most(1.15)
 ORDERS = 16
 
 
-def _sandbox_alone(box: Any, headers: dict[str, str]) -> Callable[[], object]:
-    """The sandbox answering the same requests, with nothing around it."""
-    url = handwritten.url_for(box.provider, box.settings(BASE))
-    requests = [httpx.Request("GET", url(i), headers=headers) for i in box.ids]
-    return lambda: [box.handle(r) for r in requests]
-
-
 def _result(kind: str, provider: str, times: dict[str, list[float]], calls: int) -> Result:
     ours, raw, alone = times["orderstatus"], times["baseline"], times["sandbox"]
     net = Spread.of([(o - s) / (r - s) for o, r, s in zip(ours, raw, alone, strict=True)])
@@ -69,47 +63,69 @@ def _result(kind: str, provider: str, times: dict[str, list[float]], calls: int)
     )
 
 
-def _sync(provider: str, calls: int, rounds: int) -> Result:
-    box = sandbox(provider, ORDERS)
-    transport = box.transport()
-    settings = box.settings(BASE)
-    with httpx.Client(transport=transport) as http:
-        headers = handwritten.headers(provider, settings, http)
-    url, read = handwritten.url_for(provider, settings), handwritten.read(provider)
-    with httpx.Client(transport=transport, headers=headers) as http, \
-            Client({provider: settings}, transport=transport) as client:
-        next_ours, next_raw = cycling(box.ids), cycling(box.ids)
+@dataclass
+class Setup:
+    """One provider's sandbox, its transport, and the hand-written client's parts for it."""
 
-        def raw() -> object:
-            response = http.get(url(next_raw()))
+    provider: str
+    box: Any
+    transport: httpx.MockTransport
+    settings: dict[str, Any]
+    headers: dict[str, str]
+    url: Callable[[str], str]
+    read: Callable[[bytes], object]
+
+    @classmethod
+    def of(cls, provider: str) -> Setup:
+        box = sandbox(provider, ORDERS)
+        transport = box.transport()
+        settings = box.settings(BASE)
+        with httpx.Client(transport=transport) as http:
+            headers = handwritten.headers(provider, settings, http)
+        return cls(provider, box, transport, settings, headers,
+                   handwritten.url_for(provider, settings), handwritten.read(provider))
+
+    def raw(self, http: httpx.Client) -> Callable[[], object]:
+        """The hand-written fetch of the next order (cycling), with ``http``."""
+        following = cycling(self.box.ids)
+
+        def fetch() -> object:
+            response = http.get(self.url(following()))
             response.raise_for_status()
-            return read(response.content)
+            return self.read(response.content)
 
-        alone = _sandbox_alone(box, headers)
+        return fetch
+
+    def sandbox_alone(self) -> Callable[[], object]:
+        """The sandbox answering one request per order, with nothing around it."""
+        requests = [httpx.Request("GET", self.url(i), headers=self.headers) for i in self.box.ids]
+        return lambda: [self.box.handle(r) for r in requests]
+
+
+def _sync(provider: str, calls: int, rounds: int) -> Result:
+    setup = Setup.of(provider)
+    with httpx.Client(transport=setup.transport, headers=setup.headers) as http, \
+            Client({provider: setup.settings}, transport=setup.transport) as client:
+        following = cycling(setup.box.ids)
         times = interleaved({
-            "orderstatus": repeat(lambda: client.fetch(provider, next_ours()), calls),
-            "baseline": repeat(raw, calls),
-            "sandbox": repeat(alone, calls // ORDERS),
+            "orderstatus": repeat(lambda: client.fetch(provider, following()), calls),
+            "baseline": repeat(setup.raw(http), calls),
+            "sandbox": repeat(setup.sandbox_alone(), calls // ORDERS),
         }, rounds)
     return _result("sync", provider, times, calls)
 
 
 def _async(provider: str, calls: int, rounds: int) -> Result:
-    box = sandbox(provider, ORDERS)
-    transport = box.transport()
-    settings = box.settings(BASE)
-    with httpx.Client(transport=transport) as http:
-        headers = handwritten.headers(provider, settings, http)
-    url, read = handwritten.url_for(provider, settings), handwritten.read(provider)
+    setup = Setup.of(provider)
     loop = asyncio.new_event_loop()
-    http = httpx.AsyncClient(transport=transport, headers=headers)
-    client = AsyncClient({provider: settings}, transport=transport)
-    next_ours, next_raw = cycling(box.ids), cycling(box.ids)
+    http = httpx.AsyncClient(transport=setup.transport, headers=setup.headers)
+    client = AsyncClient({provider: setup.settings}, transport=setup.transport)
+    next_ours, next_raw = cycling(setup.box.ids), cycling(setup.box.ids)
 
     async def raw() -> object:
-        response = await http.get(url(next_raw()))
+        response = await http.get(setup.url(next_raw()))
         response.raise_for_status()
-        return read(response.content)
+        return setup.read(response.content)
 
     async def ours() -> object:
         return await client.fetch(provider, next_ours())
@@ -124,7 +140,7 @@ def _async(provider: str, calls: int, rounds: int) -> Result:
     try:
         times = interleaved({
             "orderstatus": batch(ours), "baseline": batch(raw),
-            "sandbox": repeat(_sandbox_alone(box, headers), calls // ORDERS),
+            "sandbox": repeat(setup.sandbox_alone(), calls // ORDERS),
         }, rounds)
     finally:
         loop.run_until_complete(http.aclose())
