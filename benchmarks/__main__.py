@@ -1,9 +1,10 @@
 """Run the benchmarks: ``python -m benchmarks [--smoke] [--only NAME ...]``.
 
-Each benchmark prints the ratio it measured in this run against its baseline and whether its
-target was met. ``--smoke`` runs tiny sizes to check that everything runs (CI); its timings
-mean nothing. The exit status is 0 unless a benchmark failed to run; a missed target is
-reported, not fatal, because timings depend on the machine.
+Each benchmark prints, for each provider, the median ratio against its baseline over
+interleaved rounds, its interquartile range and whether its goal was met. ``--smoke`` runs tiny
+sizes to check that everything runs (CI); its timings mean nothing. The exit status is 0 unless
+a benchmark failed to run; a missed goal is reported, not fatal, because timings depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ({name}: {time.perf_counter() - started:.1f} s)", flush=True)
         results.extend(found)
     missed = [f"{r.name} [{r.provider}]" for r in results if not r.met]
-    print(f"# {len(results) - len(missed)} of {len(results)} targets met"
+    print(f"# {len(results) - len(missed)} of {len(results)} goals met"
           + (f"; missed: {', '.join(missed)}" if missed else ""))
     if broken:
         print(f"# failed to run: {', '.join(broken)}", file=sys.stderr)
