@@ -81,5 +81,5 @@ def _measure(provider: str, count: int, rounds: int) -> Result:
 
 def run(smoke: bool) -> list[Result]:
     """Throughput of ``fetch_many`` against raw httpx, for each provider."""
-    count, rounds = (100, 1) if smoke else (300, 5)
+    count, rounds = (30, 1) if smoke else (300, 5)
     return [_measure(provider, count, rounds) for provider in PROVIDERS]
