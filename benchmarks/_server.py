@@ -1,39 +1,57 @@
-"""Serve a fakeshop sandbox holding N orders on loopback, in its own process.
+"""Serve a provider's sandbox holding N orders on loopback, in its own process.
 
-``python -m benchmarks._server N`` prints the sandbox's base URL and the first order id, then
-serves until its standard input closes. A separate process keeps the server off the
-benchmark's interpreter lock, so the client side is what gets measured.
+``python -m benchmarks._server PROVIDER N`` prints one JSON line (the client settings for the
+served sandbox and the orders' ids), then serves until its standard input closes. A separate
+process keeps the server off the benchmark's interpreter lock and its CPU clock, so the client
+side is what gets measured. :func:`served` runs it from a benchmark.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import subprocess
 import sys
+from collections.abc import Iterator
+from typing import Any
 
-import httpx
-from orderstatus_fakeshop import FakeshopSandbox
+from ._common import ROOT
 
-from orderstatus.testing.asgi import asgi_app, serve
+
+@contextlib.contextmanager
+def served(provider: str, orders: int) -> Iterator[dict[str, Any]]:
+    """``{"settings": …, "ids": […]}`` of a sandbox served by a child process."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._server", provider, str(orders)], cwd=ROOT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError("the benchmark server did not start")
+        yield json.loads(line)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
 
 
 def main() -> None:
-    sandbox = FakeshopSandbox()
-    for _ in range(int(sys.argv[1])):
-        sandbox.create_order(items=2)
-    sandbox.requests = _Discard()
+    import httpx
+
+    from orderstatus.testing.asgi import asgi_app, serve
+
+    from ._common import sandbox
+
+    box = sandbox(sys.argv[1], int(sys.argv[2]))
 
     async def handle(request: httpx.Request) -> httpx.Response:
-        return sandbox.handle(request)  # no fault is injected, so nothing here blocks
+        return box.handle(request)  # no fault is injected, so nothing here blocks
 
     with serve(asgi_app(handle)) as url:
-        print(url + "v1/", flush=True)
+        print(json.dumps({"settings": box.settings(url), "ids": box.ids}), flush=True)
         sys.stdin.read()
-
-
-class _Discard(list[tuple[str, str]]):
-    """A request log that keeps nothing (a long benchmark would fill memory)."""
-
-    def append(self, item: tuple[str, str]) -> None:
-        return
 
 
 if __name__ == "__main__":
