@@ -90,7 +90,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     providers = [registry.provider(n) for n in names]
     if args.format == "json":
         for p in providers:
-            rules = p.update_rules if p.capabilities.update else None
+            rules = p.update_rules_in_force()
             say(dumps({
                 "provider": p.name, "title": p.title,
                 "native_statuses": {
