@@ -39,6 +39,7 @@ import unittest
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
+import attrs
 from hypothesis import HealthCheck
 from hypothesis import settings as Settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -76,21 +77,27 @@ class ConformanceTestCase(unittest.TestCase):
     def _registry(self) -> Registry:
         return self.registry or default_registry()
 
-    def _config(self) -> tuple[Registry, Any]:
+    def _config(self, *, per_item: bool = False, base_url: str | None = None,
+                serving: Callable[[Sandbox], None] | None = None) -> Config:
+        """What a run needs: the provider, its sandbox (imported now) and the registry."""
         registry = self._registry()
         registration = registry.registration(self.provider_name)
-        if registration.sandbox is None:
+        if not registration.has_sandbox:
             self.fail(f"{self.provider_name}: no sandbox is registered; call "
-                      "register(Provider, sandbox=SandboxClass) in orderstatus_register_providers")
-        return registry, registration
+                      'register(Provider, sandbox="package.module:SandboxClass") in '
+                      "orderstatus_register_providers")
+        make_sandbox = registration.sandbox
+        assert make_sandbox is not None
+        return Config(self.provider_name, registration.provider, make_sandbox, registry,
+                      per_item=per_item, base_url=base_url, serving=serving)
 
     def test_tables(self) -> None:
         """The provider's tables and rules are coherent."""
-        registry, registration = self._config()
-        problems = table_problems(registration.provider, registry)
+        config = self._config()
+        problems = table_problems(config.provider, config.registry)
         if problems:
             self.fail(f"{self.provider_name}: " + f"\n{self.provider_name}: ".join(problems))
-        sandbox = registration.sandbox()
+        sandbox = config.make_sandbox()
         if getattr(sandbox, "provider", None) != self.provider_name:
             self.fail(f"{self.provider_name}: the registered sandbox fakes "
                       f"{getattr(sandbox, 'provider', None)!r}")
@@ -133,11 +140,8 @@ class ConformanceTestCase(unittest.TestCase):
     @contextlib.contextmanager
     def _session(self) -> Iterator[Session]:
         """One session, outside Hypothesis, for the exhaustive checks."""
-        registry, registration = self._config()
         with _serving(self.over_http) as (base_url, serving):
-            config = Config(self.provider_name, registration.provider, registration.sandbox,
-                            registry, per_item=False, base_url=base_url, serving=serving)
-            session = Session(config)
+            session = Session(self._config(base_url=base_url, serving=serving))
             try:
                 yield session
             finally:
@@ -145,16 +149,13 @@ class ConformanceTestCase(unittest.TestCase):
 
     def test_lifecycle(self) -> None:
         """The sandbox and the client agree with the table and rules, step after step."""
-        registry, registration = self._config()
         with _serving(self.over_http) as (base_url, serving):
-            probe = Config(self.provider_name, registration.provider, registration.sandbox,
-                           registry, per_item=False, base_url=base_url, serving=serving)
+            probe = self._config(base_url=base_url, serving=serving)
             try:
                 per_item = sandbox_moves_items(probe)
             except OrderStatusError as err:
                 self.fail(f"{self.provider_name}: fetching a new sandbox order failed: {err}")
-            config = Config(self.provider_name, registration.provider, registration.sandbox,
-                            registry, per_item=per_item, base_url=base_url, serving=serving)
+            config = attrs.evolve(probe, per_item=per_item)
             factory = cast("type[ConformanceMachine]", lambda: ConformanceMachine(config))
             run_state_machine_as_test(factory, settings=self.settings)
 
