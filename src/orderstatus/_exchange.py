@@ -25,6 +25,7 @@ import attrs
 import httpx
 
 from ._context import ErrorContext, error_context
+from ._redaction import Redactor
 from .errors import (
     AuthenticationError,
     OrderNotFoundError,
@@ -36,7 +37,6 @@ from .errors import (
 )
 from .models import utcnow
 from .provider import Provider
-from .redaction import Redactor
 from .retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 __all__ = [

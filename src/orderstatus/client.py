@@ -19,13 +19,13 @@ import httpx
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
 from ._operations import Operations
+from ._redaction import Redactor, guard_loggers
 from .errors import ConfigurationError, OrderStatusError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
 from .models import FeedPage, FetchFailure, OrderStatus
 from .plugins import Registry, default_registry
 from .provider import Provider
-from .redaction import Redactor, guard_loggers
 from .retry import RetryPolicy
 from .settings import secret_values, settings_from_env, settings_from_mapping
 
