@@ -154,3 +154,26 @@ def test_an_auth_flow_error_is_built_in_the_sending_context(
     assert str(error) == "fakeshop order 'F-1': token *** expired"
     assert error.url is not None and error.url.endswith("/orders/F-1?key=%2A%2A%2A")
     assert error.status_code is None
+
+
+def test_concurrent_calls_never_share_a_context(sandbox: FakeshopSandbox) -> None:
+    import asyncio
+
+    from orderstatus import AsyncClient, FetchFailure
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let the other fetches run between sending and answering
+        return sandbox.handle(request)
+
+    async def run() -> list[Any]:
+        async with AsyncClient({"fakeshop": sandbox.settings("http://127.0.0.1/v1/")},
+                               transport=httpx.MockTransport(handle)) as client:
+            refs = [("fakeshop", f"F-missing-{n}") for n in range(20)]
+            return [r async for r in client.fetch_many(refs, concurrency=20)]
+
+    results = asyncio.run(run())
+    assert len(results) == 20 and all(isinstance(r, FetchFailure) for r in results)
+    for result in results:
+        assert result.error.order_id == result.order_id
+        assert str(result.error).startswith(f"fakeshop order {result.order_id!r}: ")
+        assert getattr(result.error, "url", "").split("?")[0].endswith(f"/{result.order_id}")

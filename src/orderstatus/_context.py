@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
-
-import attrs
+from collections.abc import Callable
+from types import TracebackType
+from typing import NamedTuple
 
 __all__ = ["ErrorContext", "current", "error_context", "unchanged"]
 
@@ -20,19 +19,32 @@ def unchanged(text: str) -> str:
     return text
 
 
-@attrs.frozen
-class ErrorContext:
+class ErrorContext(NamedTuple):
     """What every :class:`~orderstatus.OrderStatusError` created within :func:`error_context`
-    takes when it is not given it explicitly."""
+    takes when it is not given it explicitly.
+
+    ``url`` and ``request_id`` may be given as functions, called only when an error needs them:
+    most requests never fail, and working them out for every answer would cost every call.
+    (A named tuple: one is made for every answer.)
+    """
 
     provider: str | None = None
     order_id: str | None = None
-    url: str | None = None
-    """The request's URL, credentials already removed."""
+    url: str | Callable[[], str | None] | None = None
+    """The request's URL with credentials removed."""
     status_code: int | None = None
-    request_id: str | None = None
+    request_id: str | Callable[[], str | None] | None = None
+    """The provider's request id header."""
     clean: Callable[[str], str] = unchanged
     """Applied to every text an error carries (removes the configured credentials)."""
+
+    def request_url(self) -> str | None:
+        """The request's URL, credentials removed."""
+        return self.url() if callable(self.url) else self.url
+
+    def provider_request_id(self) -> str | None:
+        """The provider's request id, if its answer carried one."""
+        return self.request_id() if callable(self.request_id) else self.request_id
 
 
 _NOWHERE = ErrorContext()
@@ -46,14 +58,23 @@ def current() -> ErrorContext:
     return _CURRENT.get()
 
 
-@contextlib.contextmanager
-def error_context(context: ErrorContext) -> Iterator[ErrorContext]:
+class error_context:
     """Build every error created in the ``with`` block in ``context``.
 
     Never hold one open across a ``yield``: the code that resumes the generator would run in it.
+    Named like a function, as ``contextlib.suppress`` is: a class only because every request
+    enters a few, and a generator-based context manager costs several times more.
     """
-    token = _CURRENT.set(context)
-    try:
-        yield context
-    finally:
-        _CURRENT.reset(token)
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, context: ErrorContext) -> None:
+        self._context = context
+
+    def __enter__(self) -> ErrorContext:
+        self._token = _CURRENT.set(self._context)
+        return self._context
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        _CURRENT.reset(self._token)

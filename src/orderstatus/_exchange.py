@@ -15,10 +15,11 @@ credential.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import functools
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
+from types import TracebackType
 from typing import Generic, TypeAlias, TypeVar
 
 import attrs
@@ -96,17 +97,18 @@ class Answer(Generic[R]):
     """When the attempt that got this answer was sent (an observation's ``observed_at``)."""
 
 
-@contextlib.contextmanager
-def error_boundary(context: ErrorContext) -> Iterator[None]:
-    """Where errors leave orderstatus: those created in the block are built in ``context``,
+class error_boundary(error_context):
+    """Where errors leave orderstatus: those created in the block are built in the context,
     and an :class:`OrderStatusError` leaving it is detached from the exceptions chained to it
     (they were never cleaned: a JSON error keeps the whole body it could not decode)."""
-    try:
-        with error_context(context):
-            yield
-    except OrderStatusError as err:
-        err.detach()
-        raise err from None
+
+    __slots__ = ()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        super().__exit__(kind, error, traceback)
+        if isinstance(error, OrderStatusError):
+            error.detach()
 
 
 class SentButLost(Exception):
@@ -134,11 +136,11 @@ class Exchange:
     redact: Redactor
     clock: Callable[[], dt.datetime] = utcnow
     """When a request is sent (an observation's ``observed_at``)."""
+    context: ErrorContext = attrs.field(init=False)
+    """The context of a whole call: errors only need cleaning."""
 
-    @property
-    def context(self) -> ErrorContext:
-        """The context of a whole call: errors only need cleaning."""
-        return ErrorContext(clean=self.redact)
+    def __attrs_post_init__(self) -> None:
+        self.context = ErrorContext(clean=self.redact)
 
     def clean_url(self, url: httpx.URL) -> str:
         """The URL with secrets and secret-looking query values masked."""
@@ -161,8 +163,8 @@ class Exchange:
         answer was lost). No attempt outlasts the total budget.
         """
         sending = ErrorContext(
-            provider=provider.name, order_id=order_id, url=self.clean_url(request.url),
-            clean=self.redact,
+            provider=provider.name, order_id=order_id,
+            url=functools.partial(self.clean_url, request.url), clean=self.redact,
         )
         started = time.monotonic()
         attempt, waited = 0, 0.0
@@ -197,15 +199,22 @@ class Exchange:
         read: Callable[[httpx.Response], R],
     ) -> R | _Failure:
         """Read an answer, in its own error context: ``read``'s result, or the failure."""
-        answered = attrs.evolve(
-            sending, status_code=response.status_code, request_id=_request_id(response)
+        answered = ErrorContext(
+            sending.provider, sending.order_id, sending.url, response.status_code,
+            functools.partial(_request_id, response), sending.clean,
         )
         with error_context(answered):
             if response.is_success:
                 try:
-                    return _read(read, response)
+                    return read(response)
                 except ResponseFormatError as err:
                     return _Failure(err, retry=safe and err.retryable)
+                except OrderStatusError:
+                    raise
+                except Exception as err:  # a provider's parser must not let a foreign error out
+                    raise ResponseFormatError(
+                        f"answer could not be parsed ({type(err).__name__})"
+                    ) from None
             special = provider.classify_error(sending.order_id, response)
             error = _status_error(response) if special is None else special
         status = response.status_code
@@ -228,18 +237,6 @@ class Exchange:
             raise SentButLost(failure)
         retry = isinstance(error, (httpx.TransportError, httpx.DecodingError))
         return _Failure(failure, retry)
-
-
-def _read(read: Callable[[httpx.Response], R], response: httpx.Response) -> R:
-    """Run a provider's read step; anything but a core error becomes ResponseFormatError."""
-    try:
-        return read(response)
-    except OrderStatusError:
-        raise
-    except Exception as err:  # a provider's parser must never let a foreign error escape
-        raise ResponseFormatError(
-            f"answer could not be parsed ({type(err).__name__})"
-        ) from None
 
 
 def _request_id(response: httpx.Response) -> str | None:

@@ -9,12 +9,11 @@ update may go ahead is :meth:`UpdateRules.decide <orderstatus.UpdateRules.decide
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar, cast
 
 import attrs
 import httpx
 
-from ._exchange import Exchange, Op, Reply, SentButLost, error_boundary
+from ._exchange import Exchange, Op, SentButLost
 from .errors import (
     AuthenticationError,
     FeedNotSupportedError,
@@ -36,8 +35,6 @@ from .provider import ParsedItem, ParsedOrder, Provider, UpdateRules
 
 __all__ = ["Operations"]
 
-R = TypeVar("R")
-
 # Update failures that say nothing about the order's state: no settling fetch.
 _NOT_SETTLED = (AuthenticationError, OrderNotFoundError, RateLimitedError)
 # Methods that change nothing on the server, so any attempt may be repeated.
@@ -52,17 +49,6 @@ class Operations:
     mappers: Mapping[str, StatusMapper]
     exchange: Exchange
     strict: bool = False
-
-    def guarded(self, op: Op[R]) -> Op[R]:
-        """``op``, each step run at the call's error boundary (see :func:`error_boundary`)."""
-        reply: Reply = None
-        while True:
-            with error_boundary(self.exchange.context):
-                try:
-                    effect = op.send(reply)
-                except StopIteration as done:
-                    return cast("R", done.value)
-            reply = yield effect
 
     def provider(self, name: str) -> Provider:
         """The configured provider ``name``, or UnknownProviderError."""

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import httpx
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "Client", "OrderRef"]
 
 R = TypeVar("R")
+P = ParamSpec("P")
 TransportT = TypeVar("TransportT")
 SleepT = TypeVar("SleepT")
 HttpT = TypeVar("HttpT")
@@ -108,34 +109,26 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
 
     @classmethod
     def from_env(
-        cls: type[ClientT],
+        cls: Callable[Concatenate[Mapping[str, Any] | None, P], ClientT],
         environ: Mapping[str, str] | None = None,
-        *,
-        transport: TransportT | Mapping[str, TransportT] | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = 10.0,
-        strict: bool = False,
-        limits: Mapping[str, int] | None = None,
-        registry: Registry | None = None,
-        sleep: SleepT | None = None,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> ClientT:
         """Configure every installed provider that has ``ORDERSTATUS_<PROVIDER>_*`` variables.
 
-        Takes the constructor's keyword arguments; returns an instance of the class it is
-        called on.
+        Takes the constructor's keyword arguments (``registry`` also says which providers are
+        installed); returns an instance of the class it is called on.
         """
         environ = os.environ if environ is None else environ
-        registry = registry or default_registry()
+        given = kwargs.get("registry")
+        registry = given if isinstance(given, Registry) else default_registry()
         settings = {}
         for name in registry.names:
             provider = registry.provider(name)
             found = settings_from_env(name, provider.settings_class, environ)
             if found is not None:
                 settings[name] = found
-        return cls(
-            settings, transport=transport, retry=retry, timeout=timeout, strict=strict,
-            limits=limits, registry=registry, sleep=sleep,
-        )
+        return cls(settings, *args, **kwargs)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -221,19 +214,19 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
         return httpx.Client(transport=transport, **options)
 
     def _run(self, op: Op[R]) -> R:
-        op = self._ops.guarded(op)
         reply: Reply = None
-        while True:
-            try:
-                effect = op.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(effect, SendRequest):
-                reply = self._send(effect)
-            else:
-                assert isinstance(effect, Sleep)
-                self._sleep(effect.seconds)
-                reply = None
+        with error_boundary(self._ops.exchange.context):
+            while True:
+                try:
+                    effect = op.send(reply)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                if isinstance(effect, SendRequest):
+                    reply = self._send(effect)
+                else:
+                    assert isinstance(effect, Sleep)
+                    self._sleep(effect.seconds)
+                    reply = None
 
     def _send(self, effect: SendRequest) -> Reply:
         """Send one request and receive its answer, or the error that came instead."""
@@ -357,19 +350,19 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         return httpx.AsyncClient(transport=transport, **options)
 
     async def _run(self, op: Op[R]) -> R:
-        op = self._ops.guarded(op)
         reply: Reply = None
-        while True:
-            try:
-                effect = op.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(effect, SendRequest):
-                reply = await self._send(effect)
-            else:
-                assert isinstance(effect, Sleep)
-                await self._sleep(effect.seconds)
-                reply = None
+        with error_boundary(self._ops.exchange.context):  # this task's context only
+            while True:
+                try:
+                    effect = op.send(reply)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                if isinstance(effect, SendRequest):
+                    reply = await self._send(effect)
+                else:
+                    assert isinstance(effect, Sleep)
+                    await self._sleep(effect.seconds)
+                    reply = None
 
     async def _send(self, effect: SendRequest) -> Reply:
         """Send one request and receive its answer, or the error that came instead."""

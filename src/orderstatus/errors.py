@@ -171,9 +171,11 @@ class ProviderError(OrderStatusError):
         context = current()
         self.status_code = status_code if status_code is not None else context.status_code
         """HTTP status of the provider's answer, ``None`` when there was none."""
-        self.request_id = request_id if request_id is not None else context.request_id
+        self.request_id = (
+            request_id if request_id is not None else context.provider_request_id()
+        )
         """The provider's request id header, for support tickets."""
-        self.url = url if url is not None else context.url
+        self.url = url if url is not None else context.request_url()
         """The request's URL with every credential removed."""
         if retryable is not None:
             self.retryable = retryable
