@@ -20,7 +20,7 @@ import functools
 import time
 from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Generic, TypeAlias, TypeVar
+from typing import Generic, NamedTuple, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -88,13 +88,15 @@ Op = Generator[Effect, Reply, R]
 """An operation: yields effects, receives their replies, returns its result."""
 
 
-@attrs.frozen
 class Answer(Generic[R]):
     """What a provider read from a successful answer, and when its request was sent."""
 
-    value: R
-    sent_at: dt.datetime
-    """When the attempt that got this answer was sent (an observation's ``observed_at``)."""
+    __slots__ = ("sent_at", "value")
+
+    def __init__(self, value: R, sent_at: dt.datetime) -> None:
+        self.value = value
+        self.sent_at = sent_at
+        """When the attempt that got this answer was sent (an observation's ``observed_at``)."""
 
 
 class error_boundary(error_context):
@@ -119,8 +121,7 @@ class SentButLost(Exception):
         self.error = error
 
 
-@attrs.frozen
-class _Failure:
+class _Failure(NamedTuple):
     """One failed attempt: the error it ends in, and whether another attempt may help."""
 
     error: Exception

@@ -55,8 +55,8 @@ def orderstatus_status_changed(change: StatusChange) -> None:
     """Hear about every change a :class:`~orderstatus.Tracker` records.
 
     Args:
-        change: the change, after it is stored. Exceptions raised here are logged and do not
-            undo the change.
+        change: the change, after it is stored. Exceptions raised here are logged; they do
+            not undo the change, nor keep the other observers from hearing it.
     """
 
 
