@@ -84,7 +84,7 @@ def test_endless_server_errors_end_in_unavailable(api: Api, sandbox: FakeshopSan
 
 
 def test_total_time_caps_the_retries(local: Api, sandbox: FakeshopSandbox) -> None:
-    local.client._ops.retry = RetryPolicy(attempts=10, total=5, backoff=0.01)
+    local.client._ops.exchange.retry = RetryPolicy(attempts=10, total=5, backoff=0.01)
     sandbox.faults.inject("rate_limit", retry_after=2, times=100)
     with pytest.raises(RateLimitedError):
         local.fetch("fakeshop", "F-1")
@@ -212,7 +212,7 @@ def test_attempts_never_outlast_the_total_budget(local: Api, sandbox: FakeshopSa
         return original(request)
 
     sandbox.route = record  # type: ignore[method-assign]
-    local.client._ops.retry = RetryPolicy(attempts=3, total=4, backoff=0.01)
+    local.client._ops.exchange.retry = RetryPolicy(attempts=3, total=4, backoff=0.01)
     order = sandbox.create_order()
     local.fetch("fakeshop", order)
     assert seen[-1] == pytest.approx({"connect": 4, "read": 4, "write": 4, "pool": 4}, abs=0.1)

@@ -1,4 +1,26 @@
-"""orderstatus: one canonical order lifecycle over many print-on-demand providers."""
+"""orderstatus: one canonical order lifecycle over many print-on-demand providers.
+
+Everything a user writes is re-exported here (``__all__``). The modules, and which are API:
+
+Public (documented; their names are stable):
+    ``lifecycle`` canonical states, the transition table, aggregation;
+    ``models`` the value objects; ``errors`` the exception tree;
+    ``provider`` what a provider plugin implements (``Provider``, ``UpdateRules``, …);
+    ``hookspecs`` the hooks; ``plugins`` the ``Registry`` of installed plugins;
+    ``client`` ``Client`` and ``AsyncClient``, the only place that sends HTTP;
+    ``retry`` ``RetryPolicy``; ``tracking`` and ``stores`` the tracker and its stores;
+    ``webhooks`` the receiver and its ASGI app; ``asgi`` the ASGI plumbing and ``serve``;
+    ``watch`` the reconciliation sweep; ``tables`` the core's data as tables;
+    ``scaffold`` a new plugin's skeleton; ``testing`` the testing kit (its modules without a
+    leading underscore); ``cli`` the ``orderstatus`` command (its ``main``).
+
+Internal (importable, but may change in any release):
+    ``_operations`` the use cases every client call runs; ``_exchange`` the HTTP exchange
+    (retries, budget, status -> error); ``_context`` the error context errors are built in;
+    ``_redaction`` credentials out of texts and logs; ``mapping`` native -> canonical statuses;
+    ``settings`` settings from mappings and the environment; the ``cli`` package's modules;
+    every ``testing._*`` module.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +61,7 @@ from .provider import (
     ParsedOrder,
     Provider,
     UpdateRules,
+    UpdateVerdict,
     check_order_id,
 )
 from .retry import RetryPolicy
@@ -122,6 +145,7 @@ __all__ = [
     "UpdateNotSupportedError",
     "UpdateRejectedError",
     "UpdateRules",
+    "UpdateVerdict",
     "Watcher",
     "WebhookContentTypeError",
     "WebhookReceiver",

@@ -1,13 +1,20 @@
-"""Small ASGI plumbing shared by the webhook app and the sandboxes (no framework needed)."""
+"""Small ASGI plumbing shared by the webhook app and the sandboxes (no framework needed), and
+:func:`serve`, which runs an app on loopback for the commands, the demo and tests."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, MutableMapping
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import httpx
+
+from .errors import ConfigurationError
 
 __all__ = [
     "ASGIApp",
@@ -24,6 +31,7 @@ __all__ = [
     "read_body",
     "respond",
     "route_path",
+    "serve",
     "to_request",
 ]
 
@@ -158,3 +166,48 @@ def asgi_app(handler: Handler, *, max_body: int = MAX_BODY) -> ASGIApp:
         await respond(send, response)
 
     return app
+
+
+class _DropAborts(logging.Filter):
+    """Keep uvicorn from logging a deliberate :class:`Abort` as an application error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], Abort))
+
+
+_DROP_ABORTS = _DropAborts()
+
+
+@contextlib.contextmanager
+def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread; yield its base URL (``http://…/``).
+
+    Requires the ``server`` extra (uvicorn).
+    """
+    try:
+        import uvicorn
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ConfigurationError(
+            "serving needs uvicorn: pip install 'orderstatus[server]'"
+        ) from err
+    errors = logging.getLogger("uvicorn.error")
+    if _DROP_ABORTS not in errors.filters:
+        errors.addFilter(_DROP_ABORTS)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off",
+        timeout_graceful_shutdown=1, access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"orderstatus-serve-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"could not serve on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

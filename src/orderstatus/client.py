@@ -1,28 +1,31 @@
 """``Client`` and ``AsyncClient``: the only place that sends HTTP.
 
-Both run the same :mod:`~orderstatus.operations`; they differ only in how a request is sent
-and how a wait is slept.
+Both run the same operations (:mod:`orderstatus._operations`, over the HTTP exchange of
+:mod:`orderstatus._exchange`); they differ only in how a request is sent and how a wait is slept.
 """
 
 from __future__ import annotations
 
+import abc
 import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import httpx
 
+from ._context import ErrorContext, error_context
+from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
+from ._operations import Operations
+from ._redaction import Redactor, guard_loggers
 from .errors import ConfigurationError, OrderStatusError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
 from .models import FeedPage, FetchFailure, OrderStatus
-from .operations import Op, Operations, Send, Sleep
 from .plugins import Registry, default_registry
 from .provider import Provider
-from .redaction import Redactor, guard_loggers
 from .retry import RetryPolicy
 from .settings import secret_values, settings_from_environ, settings_from_mapping
 
@@ -33,7 +36,11 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "Client", "OrderRef"]
 
 R = TypeVar("R")
-T = TypeVar("T")
+P = ParamSpec("P")
+TransportT = TypeVar("TransportT")
+SleepT = TypeVar("SleepT")
+HttpT = TypeVar("HttpT")
+ClientT = TypeVar("ClientT", bound="_BaseClient[Any, Any, Any]")
 OrderRef = tuple[str, str]
 """``(provider, order_id)``."""
 FetchResult = OrderStatus | FetchFailure
@@ -43,19 +50,20 @@ _DEFAULT_HEADERS = {
 }
 
 
-class _BaseClient(Generic[T]):
+class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
     """Configuration shared by both clients."""
 
     def __init__(
         self,
         settings: Mapping[str, Any] | None = None,
         *,
-        transport: T | Mapping[str, T] | None = None,
+        transport: TransportT | Mapping[str, TransportT] | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = 10.0,
         strict: bool = False,
         limits: Mapping[str, int] | None = None,
         registry: Registry | None = None,
+        sleep: SleepT | None = None,
     ) -> None:
         """Build a client for the providers named in ``settings``.
 
@@ -68,26 +76,25 @@ class _BaseClient(Generic[T]):
             strict: raise :class:`UnmappedStatusError` instead of returning ``unknown``.
             limits: provider -> requests in flight at once (default: the provider's own).
             registry: where providers come from (default: installed plugins).
+            sleep: how to wait between attempts (default: :func:`time.sleep`, or
+                :func:`asyncio.sleep` for the async client); tests pass a recorder.
         """
         self.registry = registry or default_registry()
         providers: dict[str, Provider] = {}
         for name, values in sorted((settings or {}).items()):
             cls = self.registry.provider(name)
-            configured = None
-            try:
+            known = Redactor()  # e.g. a base_url quoting a misplaced secret is refused clean
+            with error_boundary(ErrorContext(clean=known)):
                 configured = settings_from_mapping(name, cls.settings_class, values)
+                known.add(secret_values(configured))
                 providers[name] = cls(configured)
-            except ConfigurationError as err:  # e.g. a base_url quoting a misplaced secret
-                err.scrub(Redactor(secret_values(configured) if configured is not None else ()))
-                raise err from None
-        redactor = Redactor(s for p in providers.values() for s in p.secrets())
-        guard_loggers(s for p in providers.values() for s in p.secrets())
+        secrets = [s for p in providers.values() for s in p.secrets()]
+        guard_loggers(secrets)
         override = self.registry.map_override if self.registry.has_map_overrides else None
         self._ops = Operations(
             providers=providers,
             mappers={n: StatusMapper(type(p), override) for n, p in providers.items()},
-            retry=retry or RetryPolicy(),
-            redact=redactor,
+            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(secrets)),
             strict=strict,
         )
         self._limits = {n: (limits or {}).get(n, type(p).concurrency) for n, p in providers.items()}
@@ -96,16 +103,27 @@ class _BaseClient(Generic[T]):
             raise ConfigurationError(f"limits must be at least 1 for {', '.join(bad)}")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._transport = transport
+        self._sleep: SleepT = self._default_sleep() if sleep is None else sleep
+        self._http: dict[str, HttpT] = {}
+        self._http_lock = threading.Lock()
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, **kwargs: Any
-    ) -> Any:
+        cls: Callable[Concatenate[Mapping[str, Any] | None, P], ClientT],
+        environ: Mapping[str, str] | None = None,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> ClientT:
         """Configure every installed provider that has ``ORDERSTATUS_<PROVIDER>_*`` variables
-        (misspelt ones refused: :func:`~orderstatus.settings.settings_from_environ`)."""
+        (misspelt ones refused: :func:`~orderstatus.settings.settings_from_environ`).
+
+        Takes the constructor's keyword arguments (``registry`` also says which providers are
+        installed); returns an instance of the class it is called on.
+        """
         environ = os.environ if environ is None else environ
-        registry = kwargs.get("registry") or default_registry()
-        return cls(settings_from_environ(registry, environ), **kwargs)
+        given = kwargs.get("registry")
+        registry = given if isinstance(given, Registry) else default_registry()
+        return cls(settings_from_environ(registry, environ), *args, **kwargs)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -116,7 +134,35 @@ class _BaseClient(Generic[T]):
         """The configured provider object ``name`` (its tables, rules and capabilities)."""
         return self._ops.provider(name)
 
-    def _transport_for(self, name: str) -> T | None:
+    def webhook_order_id(
+        self, provider: str, *, body: bytes | str, headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | str | None = None,
+    ) -> str:
+        """Only the order id a notification is about (no request)."""
+        with error_boundary(self._ops.exchange.context):
+            return self._ops.webhook_order_id(provider, body, headers, query)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    @staticmethod
+    @abc.abstractmethod
+    def _default_sleep() -> SleepT:
+        """How this client waits when no ``sleep`` is given."""
+
+    @abc.abstractmethod
+    def _open(self, transport: TransportT | None, options: dict[str, Any]) -> HttpT:
+        """A new HTTP client for one provider."""
+
+    def _client_for(self, name: str) -> HttpT:
+        """The HTTP client of provider ``name``, opened on first use."""
+        with self._http_lock:
+            http = self._http.get(name)
+            if http is None:
+                http = self._http[name] = self._open(self._transport_for(name),
+                                                     self._http_options(name))
+            return http
+
+    def _transport_for(self, name: str) -> TransportT | None:
         if isinstance(self._transport, Mapping):
             return self._transport.get(name)
         return self._transport
@@ -131,7 +177,7 @@ class _BaseClient(Generic[T]):
             "follow_redirects": False,
         }
 
-    def _prepare(self, send: Send) -> httpx.Request:
+    def _prepare(self, send: SendRequest) -> httpx.Request:
         """Give a provider-built request the client's headers, and timeouts within the budget."""
         request = send.request
         for name, value in _DEFAULT_HEADERS.items():
@@ -143,68 +189,47 @@ class _BaseClient(Generic[T]):
         }
         return request
 
-    def webhook_order_id(
-        self, provider: str, *, body: bytes | str, headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | str | None = None,
-    ) -> str:
-        """Only the order id a notification is about (no request)."""
-        raw = body.encode() if isinstance(body, str) else body
-        try:
-            return self._ops.parse_webhook(self._ops.provider(provider), raw, headers, query)
-        except OrderStatusError as err:
-            raise self._scrubbed(err) from None
-
-    def _scrubbed(self, error: OrderStatusError) -> OrderStatusError:
-        error.scrub(self._ops.redact)
-        return error
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} providers={list(self.providers)}>"
 
 
-class Client(_BaseClient[httpx.BaseTransport]):
+SyncSleep = Callable[[float], None]
+AsyncSleep = Callable[[float], Awaitable[None]]
+
+
+class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
     """The synchronous client. Use it as a context manager, or call :meth:`close`."""
 
-    def __init__(
-        self,
-        settings: Mapping[str, Any] | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(settings, **kwargs)
-        self._sleep = sleep
-        self._http: dict[str, httpx.Client] = {}
-        self._http_lock = threading.Lock()
+    @staticmethod
+    def _default_sleep() -> SyncSleep:
+        return time.sleep
 
-    def _client_for(self, name: str) -> httpx.Client:
-        with self._http_lock:
-            http = self._http.get(name)
-            if http is None:
-                http = httpx.Client(transport=self._transport_for(name), **self._http_options(name))
-                self._http[name] = http
-            return http
+    def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]
+              ) -> httpx.Client:
+        return httpx.Client(transport=transport, **options)
 
     def _run(self, op: Op[R]) -> R:
-        reply: Any = None
-        try:
+        reply: Reply = None
+        with error_boundary(self._ops.exchange.context):
             while True:
                 try:
                     effect = op.send(reply)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                if isinstance(effect, Send):
-                    try:
-                        http = self._client_for(effect.provider)
-                        reply = http.send(self._prepare(effect))
-                    except (httpx.HTTPError, OrderStatusError) as err:
-                        reply = err
+                if isinstance(effect, SendRequest):
+                    reply = self._send(effect)
                 else:
                     assert isinstance(effect, Sleep)
                     self._sleep(effect.seconds)
                     reply = None
-        except OrderStatusError as err:
-            raise self._scrubbed(err) from None
+
+    def _send(self, effect: SendRequest) -> Reply:
+        """Send one request and receive its answer, or the error that came instead."""
+        with error_context(effect.context):
+            try:
+                return self._client_for(effect.provider).send(self._prepare(effect))
+            except (httpx.HTTPError, OrderStatusError) as err:
+                return err
 
     def fetch(self, provider: str, order_id: str, *, strict: bool | None = None) -> OrderStatus:
         """Fetch one order's status."""
@@ -275,6 +300,20 @@ class Client(_BaseClient[httpx.BaseTransport]):
         """Read one page of the provider's change feed from cursor ``since``."""
         return self._run(self._ops.feed(provider, since, strict))
 
+    def send(
+        self, provider: str, request: httpx.Request, *, order_id: str | None = None
+    ) -> httpx.Response:
+        """Send a request built by the provider object (``client.provider(name).build_…``).
+
+        It goes out as every call's requests do (the provider's auth, the client's headers,
+        timeouts and retries) and its answer is checked the same way: a 2xx response is
+        returned, anything else raises the error it stands for. No rule is checked, so this
+        is how a test asks a sandbox whether it enforces a rule itself. GET, HEAD and OPTIONS
+        are retried like fetches; a lost answer to another method raises
+        :class:`OutcomeUnknownError`.
+        """
+        return self._run(self._ops.send(provider, request, order_id=order_id))
+
     def close(self) -> None:
         """Close every connection."""
         with self._http_lock:
@@ -282,7 +321,7 @@ class Client(_BaseClient[httpx.BaseTransport]):
                 http.close()
             self._http.clear()
 
-    def __enter__(self) -> Client:
+    def __enter__(self: ClientT) -> ClientT:
         return self
 
     def __exit__(
@@ -292,54 +331,41 @@ class Client(_BaseClient[httpx.BaseTransport]):
         self.close()
 
 
-class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
+class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncClient]):
     """The asynchronous client: :class:`Client`'s methods, awaited."""
 
-    def __init__(
-        self,
-        settings: Mapping[str, Any] | None = None,
-        *,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(settings, **kwargs)
-        if sleep is None:
-            import asyncio  # imported on first use: ``import orderstatus`` stays light
+    @staticmethod
+    def _default_sleep() -> AsyncSleep:
+        import asyncio  # imported on first use: ``import orderstatus`` stays light
 
-            sleep = asyncio.sleep
-        self._sleep = sleep
-        self._http: dict[str, httpx.AsyncClient] = {}
+        return asyncio.sleep
 
-    def _client_for(self, name: str) -> httpx.AsyncClient:
-        http = self._http.get(name)
-        if http is None:
-            http = httpx.AsyncClient(
-                transport=self._transport_for(name), **self._http_options(name)
-            )
-            self._http[name] = http
-        return http
+    def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
+              ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, **options)
 
     async def _run(self, op: Op[R]) -> R:
-        reply: Any = None
-        try:
+        reply: Reply = None
+        with error_boundary(self._ops.exchange.context):  # this task's context only
             while True:
                 try:
                     effect = op.send(reply)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                if isinstance(effect, Send):
-                    try:
-                        reply = await self._client_for(effect.provider).send(
-                            self._prepare(effect)
-                        )
-                    except (httpx.HTTPError, OrderStatusError) as err:
-                        reply = err
+                if isinstance(effect, SendRequest):
+                    reply = await self._send(effect)
                 else:
                     assert isinstance(effect, Sleep)
                     await self._sleep(effect.seconds)
                     reply = None
-        except OrderStatusError as err:
-            raise self._scrubbed(err) from None
+
+    async def _send(self, effect: SendRequest) -> Reply:
+        """Send one request and receive its answer, or the error that came instead."""
+        with error_context(effect.context):
+            try:
+                return await self._client_for(effect.provider).send(self._prepare(effect))
+            except (httpx.HTTPError, OrderStatusError) as err:
+                return err
 
     async def fetch(
         self, provider: str, order_id: str, *, strict: bool | None = None
@@ -410,6 +436,12 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
         """Read one page of the provider's change feed from cursor ``since``."""
         return await self._run(self._ops.feed(provider, since, strict))
 
+    async def send(
+        self, provider: str, request: httpx.Request, *, order_id: str | None = None
+    ) -> httpx.Response:
+        """Send a request built by the provider object (see :meth:`Client.send`)."""
+        return await self._run(self._ops.send(provider, request, order_id=order_id))
+
     async def aclose(self) -> None:
         """Close every connection."""
         for http in self._http.values():
@@ -418,7 +450,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport]):
 
     close = aclose
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self: ClientT) -> ClientT:
         return self
 
     async def __aexit__(

@@ -1,14 +1,19 @@
-"""One exception tree for everything orderstatus raises.
+"""One exception tree for everything orderstatus raises, and the context errors are built in.
 
-Every message is one lowercase line naming the provider and the order where known. No error
-carries a credential: the client scrubs every configured secret (and its URL-encoded forms)
-from messages and URLs before an error leaves it.
+Every message is one lowercase line naming the provider and the order where known. An error is
+built complete, once: an error created inside an error context (the client opens one around
+every call, and a narrower one around each answer it reads) takes the provider, order id, URL,
+status code and request id it was not given from it, with every text already cleaned of the
+configured credentials. So a provider raising ``UpdateRejectedError("update refused")`` while
+parsing an answer needs to say nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from ._context import current, unchanged
 
 __all__ = [
     "AuthenticationError",
@@ -42,9 +47,12 @@ class OrderStatusError(Exception):
     def __init__(
         self, detail: str, *, provider: str | None = None, order_id: str | None = None
     ) -> None:
+        context = current()
         self.detail = " ".join(detail.split())
-        self.provider = provider
-        self.order_id = order_id
+        self.provider = provider or context.provider
+        self.order_id = order_id if order_id is not None else context.order_id
+        if context.clean is not unchanged:
+            self._clean(context.clean)
         super().__init__(self.message)
 
     @property
@@ -66,16 +74,24 @@ class OrderStatusError(Exception):
     def scrub(self, clean: Callable[[str], str]) -> None:
         """Pass every text this error carries through ``clean`` (used to remove secrets).
 
-        Chained exceptions cannot be cleaned (a JSON error keeps the whole body it could not
-        decode), so ``__cause__`` and ``__context__`` are dropped.
+        Errors built within a client call are clean already; this is for errors built
+        elsewhere. Chained exceptions cannot be cleaned (a JSON error keeps the whole body it
+        could not decode), so they are dropped (:meth:`detach`).
         """
+        self._clean(clean)
+        self.args = (self.message,)
+        self.detach()
+
+    def detach(self) -> None:
+        """Drop ``__cause__`` and ``__context__``: what they hold was never cleaned."""
+        self.__cause__ = self.__context__ = None
+
+    def _clean(self, clean: Callable[[str], str]) -> None:
         for name, value in vars(self).items():
             if isinstance(value, str):
                 setattr(self, name, clean(value))
             elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
                 setattr(self, name, tuple(clean(v) for v in value))
-        self.args = (self.message,)
-        self.__cause__ = self.__context__ = None
 
 
 class ConfigurationError(OrderStatusError):
@@ -152,11 +168,14 @@ class ProviderError(OrderStatusError):
         status_code: int | None = None, request_id: str | None = None,
         url: str | None = None, retryable: bool | None = None,
     ) -> None:
-        self.status_code = status_code
+        context = current()
+        self.status_code = status_code if status_code is not None else context.status_code
         """HTTP status of the provider's answer, ``None`` when there was none."""
-        self.request_id = request_id
+        self.request_id = (
+            request_id if request_id is not None else context.provider_request_id()
+        )
         """The provider's request id header, for support tickets."""
-        self.url = url
+        self.url = url if url is not None else context.request_url()
         """The request's URL with every credential removed."""
         if retryable is not None:
             self.retryable = retryable

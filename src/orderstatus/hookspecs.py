@@ -9,6 +9,7 @@ the ``orderstatus`` entry-point group::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
@@ -27,8 +28,15 @@ hookimpl = pluggy.HookimplMarker("orderstatus")
 class Register(Protocol):
     """The callback handed to ``orderstatus_register_providers``."""
 
-    def __call__(self, provider: type[Provider], *, sandbox: Any = None) -> None:
-        """Register ``provider``; ``sandbox`` is a zero-argument callable returning its sandbox."""
+    def __call__(
+        self, provider: type[Provider], *, sandbox: str | Callable[[], Any] | None = None
+    ) -> None:
+        """Register ``provider`` and, optionally, where its sandbox comes from.
+
+        ``sandbox`` is an import path ``"package.module:Class"``, imported only when a
+        sandbox is asked for (so a production process never imports test code), or any
+        callable without arguments that returns a sandbox.
+        """
 
 
 @hookspec
@@ -36,8 +44,9 @@ def orderstatus_register_providers(register: Register) -> None:
     """Register the providers this plugin brings.
 
     Args:
-        register: call ``register(ProviderClass, sandbox=SandboxClass)`` once per provider;
-            ``sandbox`` is optional and must be callable without arguments.
+        register: call ``register(ProviderClass, sandbox="package.sandbox:SandboxClass")``
+            once per provider; ``sandbox`` is optional: an import path resolved on first use
+            (preferred), or a callable without arguments.
     """
 
 
@@ -46,8 +55,8 @@ def orderstatus_status_changed(change: StatusChange) -> None:
     """Hear about every change a :class:`~orderstatus.Tracker` records.
 
     Args:
-        change: the change, after it is stored. Exceptions raised here are logged and do not
-            undo the change.
+        change: the change, after it is stored. Exceptions raised here are logged; they do
+            not undo the change, nor keep the other observers from hearing it.
     """
 
 

@@ -1,13 +1,23 @@
-"""Finding plugins, isolating broken ones, and the registry of providers they bring."""
+"""Finding plugins, isolating broken ones, and the registry of providers they bring.
+
+:class:`Registry` is a small facade over a :class:`pluggy.PluginManager` (project
+``"orderstatus"``), in the order tox's plugin manager uses: names blocked by
+``ORDERSTATUS_DISABLE_PLUGINS`` (``set_blocked``), then the ``orderstatus`` entry points, each
+checked against the hook specifications (``check_pending``) as it is registered. A plugin that
+fails to import, misspells a hook or fails to register is reported in :attr:`Registry.failures`
+and the others still load.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -17,6 +27,9 @@ from .errors import ConfigurationError, UnknownProviderError
 from .lifecycle import ActionReason, OrderState
 from .models import StatusChange
 from .provider import NativeStatus, Provider
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "DISABLE_ENV",
@@ -32,6 +45,8 @@ log = logging.getLogger("orderstatus")
 ENTRY_POINT_GROUP = "orderstatus"
 DISABLE_ENV = "ORDERSTATUS_DISABLE_PLUGINS"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_OBSERVER_HOOK = "orderstatus_status_changed"
 
 
 @attrs.frozen
@@ -40,22 +55,64 @@ class PluginFailure:
 
     plugin: str
     reason: str
+    distribution: str | None = None
+    """The installed distribution that brought the plugin (``None``: added in code)."""
+    version: str | None = None
+    """That distribution's version."""
 
 
 @attrs.frozen
 class Registration:
-    """One registered provider."""
+    """One registered provider, and where its sandbox comes from."""
 
     provider: type[Provider]
     plugin: str
-    sandbox: Callable[[], Any] | None = None
+    sandbox_ref: str | Callable[[], Any] | None = None
+    """As registered: an import path ``"package.module:Class"``, a callable, or ``None``."""
+    distribution: str | None = None
+    """The installed distribution that brought the plugin (``None``: added in code)."""
+    version: str | None = None
+    """That distribution's version."""
+
+    @property
+    def has_sandbox(self) -> bool:
+        """Whether a sandbox is registered (without importing it)."""
+        return self.sandbox_ref is not None
+
+    @property
+    def sandbox(self) -> Callable[[], Any] | None:
+        """The sandbox factory (usually the sandbox class), imported on first use.
+
+        Raises :class:`ConfigurationError` when the registered import path does not resolve.
+        """
+        ref = self.sandbox_ref
+        if not isinstance(ref, str):
+            return ref
+        module, _, name = ref.partition(":")
+        try:
+            found: Any = importlib.import_module(module)
+            for part in name.split("."):
+                found = getattr(found, part)
+        except Exception as err:  # a broken sandbox module must say which plugin brought it
+            raise ConfigurationError(
+                f"the sandbox {ref!r} of plugin {self.plugin!r} cannot be loaded: "
+                f"{type(err).__name__}: {err}", provider=self.provider.name,
+            ) from err
+        if not callable(found):
+            raise ConfigurationError(
+                f"the sandbox {ref!r} of plugin {self.plugin!r} is not callable",
+                provider=self.provider.name,
+            )
+        return found  # type: ignore[no-any-return]
 
 
 class Registry:
     """The plugin manager and every provider the plugins registered.
 
     Build one with :meth:`load` (entry points) or empty and add plugin objects with
-    :meth:`add_plugin`; clients use :func:`default_registry` unless given one.
+    :meth:`add_plugin`; clients use :func:`default_registry` unless given one. :attr:`pm` is
+    the :class:`pluggy.PluginManager` itself: hook wrappers and
+    ``pm.add_hookcall_monitoring`` see every hook call.
     """
 
     def __init__(self) -> None:
@@ -63,6 +120,7 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self._registrations: dict[str, Registration] = {}
         self._conflicts: dict[str, list[str]] = {}
+        self._origins: dict[str, tuple[str | None, str | None]] = {}
         self.failures: list[PluginFailure] = []
         self.blocked: tuple[str, ...] = ()
 
@@ -73,12 +131,11 @@ class Registry:
 
         environ = os.environ if environ is None else environ
         registry = cls()
-        registry.blocked = tuple(
-            sorted(n.strip() for n in environ.get(DISABLE_ENV, "").split(",") if n.strip())
-        )
+        registry.block(n.strip() for n in environ.get(DISABLE_ENV, "").split(",") if n.strip())
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in registry.blocked:
+            if registry.pm.is_blocked(ep.name):
                 continue
+            registry._origins[ep.name] = _origin(ep)
             try:
                 plugin = ep.load()
             except Exception as err:  # a broken plugin must not break the others
@@ -87,25 +144,62 @@ class Registry:
             registry.add_plugin(plugin, ep.name)
         return registry
 
+    def block(self, names: Iterable[str]) -> None:
+        """Never register plugins of these names (``ORDERSTATUS_DISABLE_PLUGINS``)."""
+        names = list(names)
+        for name in names:
+            self.pm.set_blocked(name)
+        self.blocked = tuple(sorted({*self.blocked, *names}))
+
     def add_plugin(self, plugin: object, name: str) -> None:
-        """Register one plugin object and the providers it brings; failures are recorded."""
+        """Register one plugin object and the providers it brings; failures are recorded.
+
+        A blocked name is ignored; a hook the specifications do not know (a misspelling such
+        as ``orderstatus_register_provider``) fails the plugin.
+        """
         try:
-            self.pm.register(plugin, name=name)
+            if self.pm.register(plugin, name=name) is None:
+                return  # blocked
         except Exception as err:
             self._fail(name, f"invalid plugin: {type(err).__name__}: {err}")
             return
+        if not self._check_pending(plugin):
+            return
+        for impl in self.pm.hook.orderstatus_status_changed.get_hookimpls():
+            if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
+                # pluggy stops a call at the first failing implementation: one observer's
+                # failure must not silence the others, so each is isolated where it is called
+                impl.function = _isolated(impl.function, name)  # type: ignore[misc]
         for impl in self.pm.hook.orderstatus_register_providers.get_hookimpls():
             if impl.plugin is plugin:
                 self._call_register(impl.function, name)
 
+    def _check_pending(self, plugin: object) -> bool:
+        """``pm.check_pending()``: fail and unregister every plugin implementing a hook no
+        specification knows; whether ``plugin`` passed."""
+        while True:
+            try:
+                self.pm.check_pending()
+                return True
+            except pluggy.PluginValidationError as err:
+                culprit = err.plugin
+                name = self.pm.get_name(culprit) or repr(culprit)
+                unknown = sorted(c.name for c in self.pm.get_hookcallers(culprit) or ()
+                                 if not c.has_spec())
+                self.pm.unregister(culprit)
+                self._fail(name, f"unknown hook {', '.join(map(repr, unknown))}; the hooks "
+                                 f"are {', '.join(_HOOKS)}")
+                if culprit is plugin:
+                    return False
+
     def _call_register(self, function: Callable[..., Any], plugin: str) -> None:
         added: list[Registration] = []
+        distribution, version = self._origins.get(plugin, (None, None))
 
         def register(provider: type[Provider], *, sandbox: Any = None) -> None:
             _validate_provider(provider)
-            if sandbox is not None and not callable(sandbox):
-                raise TypeError("sandbox must be callable without arguments")
-            added.append(Registration(provider, plugin, sandbox))
+            _validate_sandbox(sandbox)
+            added.append(Registration(provider, plugin, sandbox, distribution, version))
 
         try:
             function(register=register)
@@ -127,7 +221,8 @@ class Registry:
 
     def _fail(self, plugin: str, reason: str) -> None:
         log.warning("orderstatus plugin %r disabled: %s", plugin, reason)
-        self.failures.append(PluginFailure(plugin, " ".join(reason.split())))
+        distribution, version = self._origins.get(plugin, (None, None))
+        self.failures.append(PluginFailure(plugin, " ".join(reason.split()), distribution, version))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -169,12 +264,47 @@ class Registry:
         return bool(self.pm.hook.orderstatus_map_status.get_hookimpls())
 
     def notify(self, change: StatusChange) -> None:
-        """Tell every ``orderstatus_status_changed`` hook; a failing hook is logged, not raised."""
-        for impl in self.pm.hook.orderstatus_status_changed.get_hookimpls():
-            try:
-                impl.function(change=change)
-            except Exception:
-                log.exception("orderstatus_status_changed hook of %r failed", impl.plugin_name)
+        """Call the ``orderstatus_status_changed`` hook; nothing an observer raises escapes.
+
+        A failing observer is logged and the others still hear the change; so is a failing
+        hook wrapper, and the caller (the tracker) carries on.
+        """
+        try:
+            self.pm.hook.orderstatus_status_changed(change=change)
+        except Exception:
+            log.exception("an orderstatus_status_changed hook wrapper failed")
+
+
+_HOOKS = sorted(n for n in vars(hookspecs) if n.startswith("orderstatus_"))
+
+
+def _isolated(function: Callable[..., Any], plugin: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def observe(*args: Any) -> None:
+        try:
+            function(*args)
+        except Exception:
+            log.exception("%s hook of %r failed", _OBSERVER_HOOK, plugin)
+
+    return observe
+
+
+def _origin(ep: EntryPoint) -> tuple[str | None, str | None]:
+    """The distribution (name, version) an entry point comes from."""
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+def _validate_sandbox(sandbox: object) -> None:
+    if sandbox is None or callable(sandbox):
+        return
+    if isinstance(sandbox, str) and _IMPORT_PATH.match(sandbox):
+        return
+    raise TypeError(
+        "sandbox must be an import path 'package.module:Class' or a callable without arguments"
+    )
 
 
 def _validate_provider(provider: type[Provider]) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 import ipaddress
 import json
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -41,6 +41,7 @@ __all__ = [
     "ParsedOrder",
     "Provider",
     "UpdateRules",
+    "UpdateVerdict",
     "check_base_url",
     "check_order_id",
 ]
@@ -61,6 +62,28 @@ class NativeStatus:
     """Why this mapping was chosen (published in the docs)."""
 
 
+def _same(native_status: str) -> str:
+    return native_status
+
+
+@attrs.frozen
+class UpdateVerdict:
+    """What a provider's rules say about one update (see :meth:`UpdateRules.decide`)."""
+
+    target: OrderState
+    native_target: str | None
+    """The native status to send; ``None`` when the rules have no such target."""
+    reached: bool
+    """Every current status already is the target's: done without a request."""
+    blocking: tuple[str, ...]
+    """Current statuses outside the update sources, sorted (empty when none block)."""
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the update may go ahead (or is already done)."""
+        return self.native_target is not None and (self.reached or not self.blocking)
+
+
 @attrs.frozen
 class UpdateRules:
     """A provider's rules for status updates, in its own words."""
@@ -69,6 +92,28 @@ class UpdateRules:
     """Native statuses every item must be in for an update to be accepted."""
     targets: Mapping[OrderState, str]
     """Canonical target -> the native status to send."""
+
+    def decide(
+        self, target: OrderState, current: Iterable[str] = (), *,
+        key: Callable[[str], str] = _same,
+    ) -> UpdateVerdict:
+        """Judge moving an order whose items show ``current`` native statuses to ``target``.
+
+        The target must be one of ``targets``; then the update is done already if every
+        current status is the target's native status, else allowed if every one is a
+        source. With no ``current`` statuses only the target is judged. ``key`` is the
+        provider's :meth:`Provider.native_key`: statuses are compared through it.
+        """
+        native = self.targets.get(target)
+        statuses = tuple(current)
+        if native is None or not statuses:
+            return UpdateVerdict(target, native, reached=False, blocking=())
+        sources = {key(s) for s in self.sources}
+        return UpdateVerdict(
+            target, native,
+            reached=all(key(n) == key(native) for n in statuses),
+            blocking=tuple(sorted({n for n in statuses if key(n) not in sources})),
+        )
 
 
 @attrs.frozen
@@ -224,6 +269,11 @@ class Provider(abc.ABC):
     def native_key(cls, native_status: str) -> str:
         """Normalise a native status for lookup; override to match variants as one status."""
         return native_status
+
+    @classmethod
+    def update_rules_in_force(cls) -> UpdateRules | None:
+        """The rules updates follow; ``None`` when the provider cannot update at all."""
+        return cls.update_rules if cls.capabilities.update else None
 
     def url(self, *segments: str, params: Mapping[str, str] | None = None) -> httpx.URL:
         """``base_url`` plus ``segments`` (each percent-encoded) and ``params`` as the query.

@@ -13,6 +13,7 @@ from typing import TypeAlias
 import attrs
 
 from .lifecycle import TRANSITIONS, OrderState, skipped
+from .mapping import StatusMapper
 from .provider import Provider
 
 __all__ = [
@@ -126,8 +127,8 @@ def update_rules_tables(provider: type[Provider]) -> tuple[Table, ...]:
 
     A provider that cannot update gets one empty table saying so.
     """
-    rules = provider.update_rules
-    if rules is None or not provider.capabilities.update:
+    rules = provider.update_rules_in_force()
+    if rules is None:
         return (
             Table(
                 title=f"{provider.title} update targets",
@@ -139,13 +140,12 @@ def update_rules_tables(provider: type[Provider]) -> tuple[Table, ...]:
                 ),
             ),
         )
-    key = provider.native_key
-    mapped = {key(native): m for native, m in provider.native_statuses.items()}
+    mapper = StatusMapper(provider)
     sources = Table(
         title=f"{provider.title} accepts an update only while every item is in one of these",
         headers=("native source", "state"),
         rows=tuple(
-            (native, mapped[key(native)].state.value if key(native) in mapped else "unknown")
+            (native, mapper.native(native).state.value)
             for native in sorted(rules.sources, key=str.casefold)
         ),
         literal=frozenset({0, 1}),
@@ -169,7 +169,7 @@ def capabilities_table(providers: Sequence[type[Provider]]) -> Table:
     rows = tuple(
         (
             p.name, p.title, _yes(p.capabilities.fetch),
-            _yes(p.capabilities.update and p.update_rules is not None),
+            _yes(p.update_rules_in_force() is not None),
             _yes(p.capabilities.webhook), _yes(p.capabilities.feed), str(p.concurrency),
         )
         for p in providers

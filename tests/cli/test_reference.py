@@ -45,6 +45,27 @@ def test_providers_reports_a_broken_plugin_with_its_reason(tmp_path: Path) -> No
     assert "fakeshop" in [p["name"] for p in data["providers"]]
 
 
+def test_providers_shows_each_plugin_with_its_distribution_and_version(tmp_path: Path) -> None:
+    done = run("providers", env=clean_env())
+    assert done.returncode == 0, done.stderr
+    plugins = done.stdout.split("\nPlugins\n", 1)[1].splitlines()
+    assert ["fakeshop", "orderstatus-fakeshop", "0.1.0", "fakeshop"] in [
+        line.split() for line in plugins]
+    data = json.loads(run("providers", "--json", env=clean_env()).stdout)
+    assert {"name": "fakeshop", "distribution": "orderstatus-fakeshop", "version": "0.1.0",
+            "providers": ["fakeshop"]} in data["plugins"]
+    assert next(p for p in data["providers"] if p["name"] == "fakeshop")["version"] == "0.1.0"
+    info = tmp_path / "broken_plugin-1.0.dist-info"  # a failed plugin names its version too
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[orderstatus]\nbroken = no_such_module_xyz\n")
+    broken = run("providers", env=clean_env(PYTHONPATH=str(tmp_path))).stdout
+    assert "(broken-plugin 1.0)" in broken.split("Plugins that failed to load:")[1]
+    data = json.loads(run("providers", "--json", env=clean_env(PYTHONPATH=str(tmp_path))).stdout)
+    assert (data["failures"][0]["distribution"], data["failures"][0]["version"]) == (
+        "broken-plugin", "1.0")
+
+
 def test_lifecycle_table_mermaid_and_json() -> None:
     table = run("lifecycle", env=clean_env())
     assert table.returncode == 0

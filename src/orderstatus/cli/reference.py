@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .common import EXIT_OK
 from .output import dumps, print_tables, quiet, say
@@ -11,7 +12,8 @@ __all__ = ["cmd_lifecycle", "cmd_mappings", "cmd_providers"]
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
-    """Installed providers, their capabilities, plugins that failed, plugins blocked."""
+    """Installed providers, their capabilities, the plugins (and versions) that brought them,
+    plugins that failed, plugins blocked."""
     import attrs
 
     from orderstatus.plugins import default_registry
@@ -20,33 +22,50 @@ def cmd_providers(args: argparse.Namespace) -> int:
     with quiet("orderstatus"):
         registry = default_registry()
     regs = [registry.registration(n) for n in registry.names]
+    plugins: dict[str, dict[str, Any]] = {}
+    for r in regs:
+        plugin = plugins.setdefault(r.plugin, {"name": r.plugin, "distribution": r.distribution,
+                                               "version": r.version, "providers": []})
+        plugin["providers"].append(r.provider.name)
     if args.json:
         say(dumps({
             "providers": [
                 {"name": r.provider.name, "title": r.provider.title, "plugin": r.plugin,
-                 "sandbox": r.sandbox is not None, "concurrency": r.provider.concurrency,
+                 "version": r.version, "sandbox": r.has_sandbox,
+                 "concurrency": r.provider.concurrency,
                  "capabilities": attrs.asdict(r.provider.capabilities)}
                 for r in regs
             ],
+            "plugins": sorted(plugins.values(), key=lambda p: str(p["name"])),
             "failures": [attrs.asdict(f) for f in registry.failures],
             "blocked": list(registry.blocked),
         }))
         return EXIT_OK
     base = capabilities_table([r.provider for r in regs])
-    table = Table(
+    providers = Table(
         title="Installed providers",
         headers=(*base.headers, "plugin", "sandbox"),
         rows=tuple(
-            (*row, r.plugin, "yes" if r.sandbox else "no")
+            (*row, r.plugin, "yes" if r.has_sandbox else "no")
             for row, r in zip(base.rows, regs, strict=True)
         ),
         empty=base.empty,
     )
-    print_tables([table])
+    versions = Table(
+        title="Plugins",
+        headers=("plugin", "distribution", "version", "providers"),
+        rows=tuple(
+            (p["name"], p["distribution"] or "-", p["version"] or "-", tuple(p["providers"]))
+            for p in sorted(plugins.values(), key=lambda p: str(p["name"]))
+        ),
+        empty="No plugin is installed.",
+    )
+    print_tables([providers, versions])
     if registry.failures:
         say("\nPlugins that failed to load:")
         for failure in registry.failures:
-            say(f"  {failure.plugin}: {failure.reason}")
+            origin = f" ({failure.distribution} {failure.version})" if failure.distribution else ""
+            say(f"  {failure.plugin}: {failure.reason}{origin}")
     if registry.blocked:
         say(f"\nBlocked by ORDERSTATUS_DISABLE_PLUGINS: {', '.join(registry.blocked)}")
     return EXIT_OK
@@ -90,7 +109,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     providers = [registry.provider(n) for n in names]
     if args.format == "json":
         for p in providers:
-            rules = p.update_rules if p.capabilities.update else None
+            rules = p.update_rules_in_force()
             say(dumps({
                 "provider": p.name, "title": p.title,
                 "native_statuses": {

@@ -110,12 +110,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import shlex
     import socket
 
+    from orderstatus.asgi import serve
     from orderstatus.plugins import default_registry
     from orderstatus.settings import env_names
-    from orderstatus.testing.asgi import serve
 
     registry = default_registry()
-    names = args.providers or [n for n in registry.names if registry.registration(n).sandbox]
+    names = args.providers or [n for n in registry.names if registry.registration(n).has_sandbox]
     try:
         socket.getaddrinfo(args.host, 0, type=socket.SOCK_STREAM)
     except OSError as err:
@@ -124,9 +124,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         for name in names:
             reg = registry.registration(name)
-            if reg.sandbox is None:
+            make_sandbox = reg.sandbox
+            if make_sandbox is None:
                 raise CommandError(f"{name} has no sandbox", EXIT_CONFIG)
-            sandbox = reg.sandbox()
+            sandbox = make_sandbox()
             try:
                 url = stack.enter_context(serve(sandbox.asgi(), host=args.host))
             except RuntimeError as err:
@@ -160,7 +161,7 @@ def cmd_new_provider(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Sandboxes, webhooks and the tracker, end to end (see :mod:`orderstatus.demo`)."""
-    from orderstatus.demo import run_demo
+    """Sandboxes, webhooks and the tracker, end to end (see :mod:`orderstatus.cli.demo`)."""
+    from .demo import run_demo
 
     return run_demo(say)

@@ -39,6 +39,7 @@ import unittest
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
+import attrs
 from hypothesis import HealthCheck
 from hypothesis import settings as Settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -47,7 +48,8 @@ from orderstatus.errors import OrderStatusError
 from orderstatus.lifecycle import OrderState
 from orderstatus.plugins import Registry, default_registry
 
-from ._machine import BAD_IDS, FAULTS, GOALS, Config, ConformanceMachine, client_for
+from ._machine import ConformanceMachine
+from ._session import BAD_IDS, FAULTS, GOALS, Config, Session, sandbox_moves_items
 from .sandbox import Sandbox
 from .tables_check import table_problems
 
@@ -75,84 +77,85 @@ class ConformanceTestCase(unittest.TestCase):
     def _registry(self) -> Registry:
         return self.registry or default_registry()
 
-    def _config(self) -> tuple[Registry, Any]:
+    def _config(self, *, per_item: bool = False, base_url: str | None = None,
+                serving: Callable[[Sandbox], None] | None = None) -> Config:
+        """What a run needs: the provider, its sandbox (imported now) and the registry."""
         registry = self._registry()
         registration = registry.registration(self.provider_name)
-        if registration.sandbox is None:
+        if not registration.has_sandbox:
             self.fail(f"{self.provider_name}: no sandbox is registered; call "
-                      "register(Provider, sandbox=SandboxClass) in orderstatus_register_providers")
-        return registry, registration
+                      'register(Provider, sandbox="package.module:SandboxClass") in '
+                      "orderstatus_register_providers")
+        make_sandbox = registration.sandbox
+        assert make_sandbox is not None
+        return Config(self.provider_name, registration.provider, make_sandbox, registry,
+                      per_item=per_item, base_url=base_url, serving=serving)
 
     def test_tables(self) -> None:
         """The provider's tables and rules are coherent."""
-        registry, registration = self._config()
-        problems = table_problems(registration.provider, registry)
+        config = self._config()
+        problems = table_problems(config.provider, config.registry)
         if problems:
             self.fail(f"{self.provider_name}: " + f"\n{self.provider_name}: ".join(problems))
-        sandbox = registration.sandbox()
+        sandbox = config.make_sandbox()
         if getattr(sandbox, "provider", None) != self.provider_name:
             self.fail(f"{self.provider_name}: the registered sandbox fakes "
                       f"{getattr(sandbox, 'provider', None)!r}")
 
     def test_statuses(self) -> None:
         """Every native status, set in the sandbox, is fetched as the table's state."""
-        with self._machine() as machine:
-            for native in sorted(machine.cls.native_statuses):
-                order_id = machine.new_order(1)
-                machine.move_to(order_id, native)
+        with self._session() as session:
+            for native in sorted(session.config.provider.native_statuses):
+                order_id = session.new_order(1)
+                session.move_to(order_id, native)
 
     def test_update_rules(self) -> None:
         """From every native status, every update target is allowed or refused as the rules
         say, by the client (no request when refused) and by the sandbox."""
-        with self._machine() as machine:
-            rules = machine.cls.update_rules
+        with self._session() as session:
+            provider = session.config.provider
+            rules = provider.update_rules
             goals = sorted(rules.targets) if rules else []
             others = [g for g in OrderState if g not in goals and g is not OrderState.UNKNOWN]
-            for native in sorted(machine.cls.native_statuses):
+            for native in sorted(provider.native_statuses):
                 for goal in goals + others[:1]:
-                    order_id = machine.new_order(1)
-                    machine.move_to(order_id, native)
-                    machine.try_update(order_id, goal)
+                    order_id = session.new_order(1)
+                    session.move_to(order_id, native)
+                    session.try_update(order_id, goal)
 
     def test_errors(self) -> None:
         """Unknown orders, wrong credentials, every fault and bad ids: the right error, no
         credential in it, and no request for a refused id."""
-        with self._machine() as machine:
-            order_id = machine.new_order(1)
-            machine.fetch_missing()
+        with self._session() as session:
+            order_id = session.new_order(1)
+            session.fetch_missing()
             for fault in FAULTS:
-                machine.fetch_failing(order_id, fault)
+                session.fetch_failing(order_id, fault)
             for bad in BAD_IDS:
-                machine.bad_order_id(bad)
-            if machine.secrets:
+                session.bad_order_id(bad)
+            if session.checks.secrets:
                 for goal in GOALS:
-                    machine.with_wrong_credentials(order_id, goal)
+                    session.with_wrong_credentials(order_id, goal)
 
     @contextlib.contextmanager
-    def _machine(self) -> Iterator[ConformanceMachine]:
-        """One machine, outside Hypothesis, for the exhaustive checks."""
-        registry, registration = self._config()
+    def _session(self) -> Iterator[Session]:
+        """One session, outside Hypothesis, for the exhaustive checks."""
         with _serving(self.over_http) as (base_url, serving):
-            config = Config(self.provider_name, registration.provider, registration.sandbox,
-                            registry, per_item=False, base_url=base_url, serving=serving)
-            machine = ConformanceMachine(config)
+            session = Session(self._config(base_url=base_url, serving=serving))
             try:
-                yield machine
+                yield session
             finally:
-                machine.teardown()
+                session.close()
 
     def test_lifecycle(self) -> None:
         """The sandbox and the client agree with the table and rules, step after step."""
-        registry, registration = self._config()
         with _serving(self.over_http) as (base_url, serving):
-            probe = Config(self.provider_name, registration.provider, registration.sandbox,
-                           registry, per_item=False, base_url=base_url, serving=serving)
+            probe = self._config(base_url=base_url, serving=serving)
             try:
-                per_item = _per_item(probe)
+                per_item = sandbox_moves_items(probe)
             except OrderStatusError as err:
                 self.fail(f"{self.provider_name}: fetching a new sandbox order failed: {err}")
-            config = Config(self.provider_name, registration.provider, registration.sandbox,
-                            registry, per_item=per_item, base_url=base_url, serving=serving)
+            config = attrs.evolve(probe, per_item=per_item)
             factory = cast("type[ConformanceMachine]", lambda: ConformanceMachine(config))
             run_state_machine_as_test(factory, settings=self.settings)
 
@@ -175,34 +178,6 @@ def _serving(over_http: bool) -> Iterator[tuple[str | None, Callable[[Sandbox], 
 
     with serve(asgi_app(handle)) as url:
         yield url, switch
-
-
-def _per_item(config: Config) -> bool:
-    """Whether the sandbox moves single items (``set_status(..., items=[1])``)."""
-    sandbox = config.make_sandbox()
-    if config.serving is not None:
-        config.serving(sandbox)
-    with client_for(config, sandbox, sandbox.settings(config.base_url or "http://127.0.0.1/")
-                    ) as client:
-        order_id = sandbox.create_order(items=2)
-        first = client.fetch(config.name, order_id).items
-        key = config.provider.native_key
-        if len(first) != 2:
-            return False
-        other = next(
-            (n for n in sorted(config.provider.native_statuses)
-             if key(n) != key(first[0].native_status)
-             and config.provider.native_statuses[n].state is not OrderState.UNKNOWN),
-            None,
-        )
-        if other is None:
-            return False
-        try:
-            sandbox.set_status(order_id, other, items=[1])
-        except (TypeError, ValueError, KeyError, NotImplementedError):
-            return False
-        items = client.fetch(config.name, order_id).items
-    return [key(i.native_status) for i in items] == [key(first[0].native_status), key(other)]
 
 
 def suite(

@@ -101,7 +101,7 @@ def orderstatus_sandboxes(
     """A fresh sandbox per provider (all with a sandbox, or the marker's), faults injected."""
     options = _options(request)
     registry = orderstatus_registry
-    available = [n for n in registry.names if registry.registration(n).sandbox is not None]
+    available = [n for n in registry.names if registry.registration(n).has_sandbox]
     chosen = options.get("providers") or available
     if isinstance(chosen, str):
         chosen = [chosen]  # providers="gooten" means the one provider, not its letters

@@ -7,12 +7,11 @@ from collections.abc import Callable
 import orderstatus
 
 from .provider import GootenProvider
-from .sandbox import GootenSandbox
 
 __all__ = ["orderstatus_register_providers"]
 
 
 @orderstatus.hookimpl
 def orderstatus_register_providers(register: Callable[..., None]) -> None:
-    """Register :class:`GootenProvider` with :class:`GootenSandbox` as its sandbox."""
-    register(GootenProvider, sandbox=GootenSandbox)
+    """Register :class:`GootenProvider`; its sandbox is imported only when one is asked for."""
+    register(GootenProvider, sandbox="orderstatus_gooten.sandbox:GootenSandbox")

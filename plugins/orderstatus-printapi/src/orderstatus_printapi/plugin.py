@@ -6,12 +6,11 @@ import orderstatus
 from orderstatus.hookspecs import Register
 
 from .provider import PrintApiProvider
-from .sandbox import PrintApiSandbox
 
 __all__ = ["orderstatus_register_providers"]
 
 
 @orderstatus.hookimpl
 def orderstatus_register_providers(register: Register) -> None:
-    """Register ``printapi`` with its sandbox."""
-    register(PrintApiProvider, sandbox=PrintApiSandbox)
+    """Register ``printapi``; its sandbox is imported only when one is asked for."""
+    register(PrintApiProvider, sandbox="orderstatus_printapi.sandbox:PrintApiSandbox")

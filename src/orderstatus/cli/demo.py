@@ -15,14 +15,18 @@ from typing import Any
 
 import attrs
 
-from .client import AsyncClient, Client
-from .errors import ConfigurationError, OrderStatusError, TransitionNotAllowedError
-from .lifecycle import MAIN_LINE, OrderState
-from .plugins import Registration, default_registry
-from .provider import Provider
-from .stores import MemoryStore, Outcome
-from .tables import to_text
-from .tracking import Tracker
+from orderstatus.asgi import serve
+from orderstatus.client import AsyncClient, Client
+from orderstatus.errors import ConfigurationError, OrderStatusError, TransitionNotAllowedError
+from orderstatus.lifecycle import MAIN_LINE, OrderState
+from orderstatus.plugins import Registration, default_registry
+from orderstatus.provider import Provider
+from orderstatus.stores import MemoryStore, Outcome
+from orderstatus.tables import to_text
+from orderstatus.tracking import Tracker
+from orderstatus.webhooks import WebhookReceiver, webhook_app
+
+from .output import change_line, status_table
 
 __all__ = ["lifecycle_walk", "run_demo"]
 
@@ -107,9 +111,9 @@ class _Demo:
 
     def updates(self, stage: _Stage) -> None:
         """A refused update of the walked order; an allowed one of a fresh order."""
-        rules = stage.provider.update_rules
+        rules = stage.provider.update_rules_in_force()
         walked = stage.orders[0]
-        if rules is None or not stage.provider.capabilities.update or not rules.targets:
+        if rules is None or not rules.targets:
             try:
                 self.client.update(stage.name, walked, OrderState.CANCELLED)
             except OrderStatusError as err:
@@ -146,10 +150,6 @@ class _Demo:
 
 def run_demo(say: Say) -> int:
     """Run the demo, printing with ``say``; 0 when every provider went through, else 1."""
-    from .cli import change_line, status_table
-    from .testing.asgi import serve
-    from .webhooks import WebhookReceiver, webhook_app
-
     started = time.monotonic()
     try:
         import uvicorn  # noqa: F401  (served below, in threads)
@@ -159,7 +159,7 @@ def run_demo(say: Say) -> int:
         ) from None
     registry = default_registry()
     regs = [registry.registration(n) for n in registry.names]
-    regs = [r for r in regs if r.sandbox is not None]
+    regs = [r for r in regs if r.has_sandbox]
     if not regs:
         raise ConfigurationError(
             "no installed provider has a sandbox: pip install orderstatus-printapi "
@@ -203,14 +203,13 @@ def _set_up(
     say: Say, stack: contextlib.ExitStack, regs: Sequence[Registration]
 ) -> tuple[list[_Stage], list[str]]:
     """Serve each sandbox and check the settings it gives; a failing one is left out."""
-    from .testing.asgi import serve
-
     stages, failed = [], []
     for reg in regs:
         name = reg.provider.name
         try:
-            assert reg.sandbox is not None
-            sandbox = reg.sandbox()
+            make_sandbox = reg.sandbox
+            assert make_sandbox is not None
+            sandbox = make_sandbox()
             url = stack.enter_context(serve(sandbox.asgi()))
             settings = sandbox.settings(url)
             Client({name: settings}).close()  # refuses bad settings now, not halfway
