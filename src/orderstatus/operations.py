@@ -385,7 +385,8 @@ class Operations:
             parse=lambda response: provider.parse_feed(since, response),
         )
         mapper = self.mappers[name]
-        statuses = tuple(mapper.to_status(o, strict=self._strict(strict)) for o in orders)
+        statuses = tuple(mapper.to_status(o, strict=self._strict(strict), partial=True)
+                         for o in orders)
         return FeedPage(name, statuses, cursor)
 
     def _strict(self, strict: bool | None) -> bool:
