@@ -20,9 +20,9 @@ from .errors import ConfigurationError, OrderStatusError, TransitionNotAllowedEr
 from .lifecycle import MAIN_LINE, OrderState
 from .plugins import Registration, default_registry
 from .provider import Provider
-from .stores import MemoryStore, Outcome
+from .stores import MemoryStore
 from .tables import to_text
-from .tracking import Tracker
+from .tracking import Outcome, Tracker
 
 __all__ = ["lifecycle_walk", "run_demo"]
 
@@ -166,7 +166,7 @@ def run_demo(say: Say) -> int:
             "orderstatus-gooten"
         )
     changes: list[Any] = []
-    tracker = Tracker(MemoryStore(), on_change=changes.append)
+    tracker = Tracker(MemoryStore(), on_change=changes.append, keep_duplicates=True)
     with contextlib.ExitStack() as stack:
         say(f"orderstatus demo: {len(regs)} provider sandboxes, a webhook receiver and a "
             "tracker, all on loopback\n")

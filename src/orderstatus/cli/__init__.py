@@ -8,6 +8,7 @@ Commands::
     orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track]
     orderstatus update REF --to STATE [--dry-run] [--json]
     orderstatus watch [--interval S] [--once] [--store PATH] [--json]
+    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store PATH] [--json]
     orderstatus serve [--host H] [--port P] [--store PATH]
     orderstatus sandbox [PROVIDER...]
     orderstatus new-provider NAME [--dir DIR]
@@ -29,7 +30,7 @@ Ctrl-C or SIGTERM. Errors are one line on stderr, never a traceback.
 
 The package: :mod:`.common` (exit codes, errors), :mod:`.output` (lines, JSON, tables, progress),
 :mod:`.inputs` (settings, store, order references), the commands in :mod:`.reference`,
-:mod:`.orders` and :mod:`.running`, and :mod:`.parser`.
+:mod:`.orders`, :mod:`.running` and :mod:`.changes`, and :mod:`.parser`.
 """
 
 from __future__ import annotations

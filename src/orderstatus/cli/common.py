@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+import signal
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from orderstatus.errors import OrderStatusError
@@ -16,6 +18,7 @@ __all__ = [
     "EXIT_USAGE",
     "CommandError",
     "exit_code_for",
+    "stop_on_sigterm",
 ]
 
 EXIT_OK = 0
@@ -47,3 +50,13 @@ def exit_code_for(error: OrderStatusError) -> int:
     if isinstance(error, (e.ProviderError, e.OutcomeUnknownError)):
         return EXIT_PROVIDER
     return EXIT_FAILED
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop a long-running command like Ctrl-C does."""
+
+    def interrupt(signum: int, frame: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, interrupt)

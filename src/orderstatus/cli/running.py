@@ -8,23 +8,19 @@ import contextlib
 import signal
 import threading
 from pathlib import Path
-from typing import NoReturn
 
-from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CommandError
+from .common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandError,
+    stop_on_sigterm,
+)
 from .inputs import make_client, make_tracker, require, store_path
 from .output import change_printer, error_line, quiet, say
 
 __all__ = ["cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
-
-
-def _stop_on_sigterm() -> None:
-    """Make SIGTERM stop a long-running command like Ctrl-C does."""
-
-    def interrupt(signum: int, frame: object) -> NoReturn:
-        raise KeyboardInterrupt
-
-    with contextlib.suppress(ValueError):  # not in the main thread
-        signal.signal(signal.SIGTERM, interrupt)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -33,7 +29,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from orderstatus.watch import Watcher
 
-    _stop_on_sigterm()
+    stop_on_sigterm()
     tracker = make_tracker(args, on_change=change_printer(args.json))
 
     async def run() -> int:
@@ -41,15 +37,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
             require(client)
             watcher = Watcher(client, tracker, interval=args.interval,
                               concurrency=args.concurrency)
-            open_orders = len(tracker.tracked(non_terminal=True))
+            open_orders = tracker.count(non_terminal=True)
             say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
                 f" (store: {store_path(args)})", err=True)
             if args.once:
                 with quiet("orderstatus.watch"):  # failures are reported below, once
-                    await watcher.sweep()
+                    report = await watcher.sweep()
                 for failure in watcher.failures:
                     error_line(f"fetch failed: {failure.error}")
-                return EXIT_FAILED if watcher.failures else EXIT_OK
+                if report.failed > len(watcher.failures):
+                    error_line(f"... and {report.failed - len(watcher.failures)} more failures")
+                return EXIT_FAILED if report.failed else EXIT_OK
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):  # stop between sweeps, cleanly
@@ -99,7 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
                             access_log=args.verbose)
-    _stop_on_sigterm()  # uvicorn re-raises the signal it stopped on, once it has shut down
+    stop_on_sigterm()  # uvicorn re-raises the signal it stopped on, once it has shut down
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how serve is stopped
             uvicorn.Server(config).run(sockets=[sock])
@@ -125,7 +123,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     except OSError as err:
         raise CommandError(f"cannot serve on {args.host}: {err.strerror or err}",
                            EXIT_CONFIG) from None
-    _stop_on_sigterm()
+    stop_on_sigterm()
     with contextlib.ExitStack() as stack:
         for name in names:
             reg = registry.registration(name)
