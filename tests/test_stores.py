@@ -151,7 +151,9 @@ def test_a_version_1_file_is_migrated_with_its_history_and_changes(tmp_path: Pat
         assert db.execute("PRAGMA user_version").fetchone() == (2,)
         db.close()
         for (provider, order_id), text in old_orders.items():
-            assert store.current(provider, order_id) == codec.from_json(text, OrderStatus)
+            old = codec.from_json(text, OrderStatus)
+            assert store.current(provider, order_id) == old
+            assert store.current(provider, order_id).raw == old.raw  # type: ignore[union-attr]
         entries = sorted((e for key in old_orders for e in store.history(*key)),
                          key=lambda e: e.seq)
         assert [(e.seq, e.outcome.value) for e in entries] == old_outcomes

@@ -41,7 +41,8 @@ class Transaction(Protocol):
     @property
     def record(self) -> OrderRecord | None:
         """The order's record as of the start of the transaction (``None``: not tracked),
-        or as last written in it."""
+        or as last written in it. Its status may come without its raw payload (``raw`` empty):
+        the tracker never reads it there, so a store may leave the payload unread."""
 
     def append(self, entry: HistoryEntry) -> HistoryEntry:
         """Add ``entry`` to the order's history; return it with its ``seq`` assigned.

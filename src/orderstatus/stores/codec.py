@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from orderstatus.errors import OrderStatusError
@@ -44,6 +45,12 @@ def _kinds(value: Any, _: Any) -> frozenset[ChangeKind]:
     return frozenset(ChangeKind(kind) for kind in value)
 
 
+def _payload(value: Any, _: Any) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("a raw payload must be an object")
+    return value
+
+
 def _moment(value: Any, _: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise TypeError("a time must be iso 8601 text")
@@ -52,6 +59,10 @@ def _moment(value: Any, _: Any) -> dt.datetime:
 
 def _is_kinds(cls: Any) -> bool:
     return bool(cls == frozenset[ChangeKind])
+
+
+def _is_payload(cls: Any) -> bool:
+    return bool(cls == Mapping[str, Any])
 
 
 @functools.cache
@@ -66,6 +77,9 @@ def _converter() -> cattrs.Converter:
         _is_kinds, lambda kinds: sorted(kind.value for kind in kinds)
     )
     converter.register_structure_hook_func(_is_kinds, _kinds)
+    # A raw payload is parsed JSON (or form fields) already: taken as it is, both ways.
+    converter.register_unstructure_hook_func(_is_payload, dict)
+    converter.register_structure_hook_func(_is_payload, _payload)
     return converter
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import sys
 import threading
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS cursors (
 _SCHEMA_2 = """
 ALTER TABLE orders ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN due_at INTEGER;
+ALTER TABLE orders ADD COLUMN raw TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE history ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE history ADD COLUMN change INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX orders_due ON orders (provider, due_at) WHERE due_at IS NOT NULL;
@@ -82,7 +84,8 @@ CREATE TABLE consumers (
     position INTEGER NOT NULL
 );
 """
-"""Times are microseconds since the epoch, UTC; ``due_at`` NULL: never due."""
+"""Times are microseconds since the epoch, UTC; ``due_at`` NULL: never due. An order's raw
+payload is kept apart from its status (``raw``), so that a transaction reads only the status."""
 
 
 def _statements(script: str) -> list[str]:
@@ -143,9 +146,11 @@ def _to_version_2(db: sqlite3.Connection) -> None:
             break
         schedule = []
         for rowid, text, changed, terminal in found:
-            seen = _micros(codec.from_json(text, OrderStatus).observed_at)
-            schedule.append((changed or seen, None if terminal else seen, rowid))
-        db.executemany("UPDATE orders SET changed_at = ?, due_at = ? WHERE rowid = ?", schedule)
+            status = codec.from_json(text, OrderStatus)
+            seen = _micros(status.observed_at)
+            schedule.append((changed or seen, None if terminal else seen, *_split(status), rowid))
+        db.executemany("UPDATE orders SET changed_at = ?, due_at = ?, status = ?, raw = ?"
+                       " WHERE rowid = ?", schedule)
 
 
 def _set_changed_at(db: sqlite3.Connection, key: OrderKey, changed_at: dt.datetime) -> None:
@@ -166,6 +171,16 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 def _without_raw(status: OrderStatus | None) -> OrderStatus | None:
     return None if status is None else attrs.evolve(status, raw={})
+
+
+def _split(status: OrderStatus) -> tuple[str, str]:
+    """A status as the orders table keeps it: the status without its payload, the payload."""
+    return codec.to_json(attrs.evolve(status, raw={})), json.dumps(
+        dict(status.raw), separators=(",", ":"), default=str)
+
+
+def _joined(text: str, raw: str) -> OrderStatus:
+    return attrs.evolve(codec.from_json(text, OrderStatus), raw=json.loads(raw))
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -191,12 +206,12 @@ class _SQLiteTransaction:
     def write(self, record: OrderRecord) -> None:
         status = record.status
         self.db.execute(
-            "INSERT INTO orders (provider, order_id, state, terminal, status, changed_at, due_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, order_id) DO UPDATE SET"
-            " state = excluded.state, terminal = excluded.terminal, status = excluded.status,"
-            " changed_at = excluded.changed_at, due_at = excluded.due_at",
+            "INSERT INTO orders (provider, order_id, state, terminal, status, raw, changed_at,"
+            " due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, order_id) DO UPDATE"
+            " SET state = excluded.state, terminal = excluded.terminal, status = excluded.status,"
+            " raw = excluded.raw, changed_at = excluded.changed_at, due_at = excluded.due_at",
             (self.provider, self.order_id, status.state.value, int(is_terminal(status.state)),
-             codec.to_json(status), _micros(record.changed_at),
+             *_split(status), _micros(record.changed_at),
              None if record.due_at is None else _micros(record.due_at)),
         )
         self.record = record
@@ -279,7 +294,8 @@ class SQLiteStore:
 
     @contextlib.contextmanager
     def transaction(self, provider: str, order_id: str) -> Iterator[_SQLiteTransaction]:
-        """A ``BEGIN IMMEDIATE`` transaction (a savepoint in a batch) around one order."""
+        """A ``BEGIN IMMEDIATE`` transaction (a savepoint in a batch) around one order; its
+        record's status comes without the raw payload, which the tracker never needs."""
         with self._write() as db:
             row = db.execute(
                 "SELECT status, changed_at, due_at FROM orders"
@@ -305,9 +321,10 @@ class SQLiteStore:
 
     def current(self, provider: str, order_id: str) -> OrderStatus | None:
         rows = self._query(
-            "SELECT status FROM orders WHERE provider = ? AND order_id = ?", provider, order_id
+            "SELECT status, raw FROM orders WHERE provider = ? AND order_id = ?",
+            provider, order_id,
         )
-        return codec.from_json(rows[0][0], OrderStatus) if rows else None
+        return _joined(*rows[0]) if rows else None
 
     def history(self, provider: str, order_id: str) -> list[HistoryEntry]:
         rows = self._query(
@@ -322,9 +339,10 @@ class SQLiteStore:
         where = ["(provider, order_id) > (?, ?)"] if after is not None else []
         if non_terminal:
             where.insert(0, "terminal = 0")
-        sql = "SELECT status FROM orders" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql = "SELECT status, raw FROM orders" + (
+            f" WHERE {' AND '.join(where)}" if where else "")
         rows = self._query(f"{sql} ORDER BY provider, order_id LIMIT ?", *(after or ()), limit)
-        return [codec.from_json(text, OrderStatus) for (text,) in rows]
+        return [_joined(text, raw) for text, raw in rows]
 
     def count(self, *, non_terminal: bool = False) -> int:
         where = " WHERE terminal = 0" if non_terminal else ""

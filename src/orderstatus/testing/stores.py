@@ -117,6 +117,7 @@ class StoreTestCase(unittest.TestCase):
         self.assertEqual(stored, FULL)
         assert stored is not None
         self.assertEqual(stored.raw, FULL.raw)
+        self.assertEqual([s.raw for s in store.orders()], [FULL.raw])
         [entry] = store.history(FULL.provider, FULL.order_id)
         self.assertEqual((entry.outcome, entry.status, entry.status.raw),
                          (Outcome.CHANGE, FULL, FULL.raw))
