@@ -56,6 +56,9 @@ class Transaction(Protocol):
     def write(self, record: OrderRecord) -> None:
         """Make ``record`` the order's record (its status, change time and due time)."""
 
+    def reschedule(self, due_at: dt.datetime | None) -> None:
+        """Change only when the tracked order is next due (its status and payload stay)."""
+
 
 class FeedState(Protocol):
     """Where a :class:`~orderstatus.Watcher` keeps each provider's feed cursor."""

@@ -44,6 +44,10 @@ class _MemoryTransaction:
     def write(self, record: OrderRecord) -> None:
         self.record, self.written = record, True
 
+    def reschedule(self, due_at: dt.datetime | None) -> None:
+        if self.record is not None:
+            self.write(attrs.evolve(self.record, due_at=due_at))
+
 
 class MemoryStore:
     """A store in this process's memory: fast, thread-safe, and gone when the process ends.

@@ -216,6 +216,14 @@ class _SQLiteTransaction:
         )
         self.record = record
 
+    def reschedule(self, due_at: dt.datetime | None) -> None:
+        self.db.execute(
+            "UPDATE orders SET due_at = ? WHERE provider = ? AND order_id = ?",
+            (None if due_at is None else _micros(due_at), self.provider, self.order_id),
+        )
+        if self.record is not None:
+            self.record = attrs.evolve(self.record, due_at=due_at)
+
 
 class SQLiteStore:
     """A store in an SQLite file (standard library only).

@@ -364,6 +364,21 @@ class StoreTestCase(unittest.TestCase):
         self.assertEqual(store.claim_due("suite", at(149), limit=10, lease=lease), [])
         self.assertEqual(store.claim_due("suite", at(150), limit=10, lease=lease), ["A1"])
 
+    def test_an_unknown_status_only_moves_the_next_check(self) -> None:
+        store = self.store()
+        tracker = self.tracker(store)
+        first = observation(S.CREATED, 0)
+        tracker.observe(first)
+        tracker.observe(attrs.evolve(observation(S.UNKNOWN, 60), native_status="?"))
+        lease = dt.timedelta(minutes=1)
+        # Unchanged for an hour when the unknown answer came: due 15 minutes after it.
+        self.assertEqual(store.claim_due("suite", at(74), limit=10, lease=lease), [])
+        self.assertEqual(store.claim_due("suite", at(75), limit=10, lease=lease), ["A1"])
+        kept = store.current("suite", "A1")
+        self.assertEqual(kept, first)
+        assert kept is not None
+        self.assertEqual(kept.raw, first.raw)
+
     # -- feed cursors ------------------------------------------------------------------------
 
     def test_feed_cursors_are_compared_and_set(self) -> None:

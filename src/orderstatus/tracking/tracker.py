@@ -132,30 +132,23 @@ class Tracker:
         )
         if self.keep_duplicates or not repeat:
             entry = txn.append(entry)
-        rescheduled = self._schedule(record, decision, status)
-        if rescheduled is not None:
-            txn.write(rescheduled)
+        self._schedule(txn, decision, status)
         return entry
 
-    def _schedule(
-        self, record: OrderRecord | None, decision: Decision, status: OrderStatus
-    ) -> OrderRecord | None:
-        """The order's record after ``decision``: a new one when it applies, the old one
-        due again when an unknown status was a check all the same, else ``None``."""
-        policy = self.check_policy
-        applied = decision.applied
+    def _schedule(self, txn: Transaction, decision: Decision, status: OrderStatus) -> None:
+        """Write the order's new record when the observation applies; when an unknown status
+        was a check all the same, only make the order due again later."""
+        policy, record, applied = self.check_policy, txn.record, decision.applied
         if applied is not None:
             changed_at = (
                 applied.observed_at if record is None or decision.kinds else record.changed_at
             )
             due = policy.next_check(applied.state, changed_at, applied.observed_at)
-            return OrderRecord(applied, changed_at, due)
-        if record is None or decision.outcome is not Outcome.UNKNOWN:
-            return None
-        if is_older(status, record.status):
-            return None
-        due = policy.next_check(record.status.state, record.changed_at, status.observed_at)
-        return attrs.evolve(record, due_at=due)
+            txn.write(OrderRecord(applied, changed_at, due))
+        elif (record is not None and decision.outcome is Outcome.UNKNOWN
+              and not is_older(status, record.status)):
+            txn.reschedule(policy.next_check(record.status.state, record.changed_at,
+                                             status.observed_at))
 
     def _report(self, entry: HistoryEntry) -> None:
         status = entry.status
