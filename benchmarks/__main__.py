@@ -18,7 +18,7 @@ import traceback
 
 from ._common import Result, require_fakeshop
 
-BENCHMARKS = ("overhead", "bulk", "mapping", "storm", "memory", "importtime")
+BENCHMARKS = ("overhead", "bulk", "mapping", "storm", "memory", "importtime", "sweep")
 
 
 def machine() -> str:

@@ -33,6 +33,9 @@ def test_watch_once_prints_the_changes_of_tracked_orders(
     assert "watching 2 open tracked orders of fakeshop" in done.stderr
     again = run("watch", "--once", "--json", env=env)
     assert (again.returncode, again.stdout) == (0, "")
+    # Sweeps add no history row for an order that did not change.
+    with SQLiteStore(env["ORDERSTATUS_STORE"]) as saved:
+        assert [e.outcome.value for e in saved.history("fakeshop", still)] == ["change"]
 
 
 def test_watch_json_and_a_failed_fetch_exits_1(
