@@ -123,7 +123,7 @@ def _to_version_2(db: sqlite3.Connection) -> None:
             if entry.outcome in CHANGES:
                 entry = attrs.evolve(
                     entry, kinds=changed_kinds(applied, entry.status),
-                    previous_status=_without_raw(applied),
+                    previous_status=None if applied is None else attrs.evolve(applied, raw={}),
                 )
                 changed_at = entry.status.observed_at
             if entry.outcome in CHANGES or entry.outcome is Outcome.DUPLICATE:
@@ -167,10 +167,6 @@ def _to_version_1(db: sqlite3.Connection) -> None:
 _MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_version_1, _to_version_2)
 """``_MIGRATIONS[n]`` takes a file from version ``n`` to ``n + 1``; a new file runs them all."""
 assert len(_MIGRATIONS) == SCHEMA_VERSION
-
-
-def _without_raw(status: OrderStatus | None) -> OrderStatus | None:
-    return None if status is None else attrs.evolve(status, raw={})
 
 
 def _split(status: OrderStatus) -> tuple[str, str]:
