@@ -1,13 +1,21 @@
 """The store protocol: what a :class:`~orderstatus.Tracker` (and a
 :class:`~orderstatus.Watcher`) needs from where orders are kept.
 
-This file is all a store author has to read. A store keeps, for each tracked order, its
-:class:`OrderRecord` (last applied status, when it last changed, when it is next due for a
-check) and its history of :class:`~orderstatus.HistoryEntry` values; the entries that record
-a change form the **change log**, read in commit order by consumers that each keep a named
-position. It also keeps each provider's feed cursor. :mod:`orderstatus.stores.codec` turns
-every value into JSON; :func:`orderstatus.testing.stores.store_suite` checks a store against
-everything below.
+This file is all a store author has to read (the two values it stores, ``OrderRecord`` and
+``HistoryEntry``, are small attrs classes of :mod:`orderstatus.tracking.history`). A store
+keeps, for each tracked order, its :class:`OrderRecord` (last applied status, when it last
+changed, when it is next due for a check) and its history of
+:class:`~orderstatus.HistoryEntry` values; the entries that record a change form the **change
+log**, read in commit order by consumers that each keep a named position. It also keeps each
+provider's feed cursor. :mod:`orderstatus.stores.codec` turns every value into JSON;
+:func:`orderstatus.testing.stores.store_suite` checks a store against everything below.
+
+A server database fits it as follows: :meth:`Store.transaction` is a database transaction
+holding a per-order lock (an advisory transaction lock covers an order that has no row yet);
+:meth:`Store.claim_due` is a lease (``FOR UPDATE SKIP LOCKED`` on due rows, setting their due
+time to the lease's end); :meth:`FeedState.save_cursor` is a conditional update; change ids
+are assigned by the store, and :meth:`Store.changes` must only show a prefix that can no
+longer grow below its last id (ids taken before commit need care there).
 
 Times: every ``datetime`` a store is given or returns is compared as an instant; a naive one
 means UTC (:func:`as_utc`).
