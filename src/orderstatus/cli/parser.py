@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--dry-run", action="store_true",
                      help="fetch and check the provider's rules; send nothing")
 
-    sub = add("watch", cmd_watch, "re-fetch open tracked orders and print their changes",
+    sub = add("watch", cmd_watch, "check due tracked orders and print their changes",
               config, store, json_flag, concurrency)
     sub.add_argument("--interval", type=_seconds, default=60.0,
                      help="seconds between sweeps (each order is checked when it is due)")

@@ -24,7 +24,7 @@ __all__ = ["cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watc
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    """Re-fetch (or read feeds of) non-terminal tracked orders; print changes as they happen."""
+    """Check the tracked orders that are due (or read feeds); print changes as they happen."""
     import asyncio
 
     from orderstatus.watch import Watcher
