@@ -29,6 +29,7 @@ BENCHMARKS = (  # one line each, so that benchmarks added on other branches merg
     "observe",
     "sniffing",
     "receiver",
+    "sweep",
 )
 
 

@@ -116,3 +116,39 @@ def test_the_testing_strategies_example_holds() -> None:
 def test_the_lifecycle_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
     _run("lifecycle.md")  # a page is read top to bottom
     assert capsys.readouterr().out.startswith("stateDiagram-v2\n")
+
+
+def test_the_consuming_example_handles_each_change_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from orderstatus import OrderStatus, PaymentState, Tracking
+
+    monkeypatch.chdir(tmp_path)
+    job = _run("consuming.md", having="def forward_changes")
+    tracker, platform = job["tracker"], job["platform"]
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    url = "https://jouw.postnl.nl/track-and-trace/3S1"
+
+    def observe(minute: int, state: OrderState, **fields: object) -> None:
+        at = start + dt.timedelta(minutes=minute)
+        tracker.observe(OrderStatus("printapi", "P-1", state, state.value, provider_time=at,
+                                    observed_at=at, **fields))
+
+    observe(0, OrderState.CREATED)
+    observe(1, OrderState.SHIPPED, tracking=(Tracking(url=url),))
+    assert job["forward_changes"]() == 2
+    assert job["forward_changes"]() == 0
+    # The job dies after handling a change, before acknowledging it: the change comes back,
+    # and is recognised.
+    observe(2, OrderState.SHIPPED, tracking=(Tracking(url=url),), payment=PaymentState.PAID)
+    [paid] = tracker.consumer("shipping-emails").poll()
+    job["handle"](paid)
+    assert job["forward_changes"]() == 1
+    assert platform.execute("SELECT count(*) FROM handled_changes").fetchone() == (3,)
+    assert platform.execute("SELECT * FROM shipments").fetchall() == [("printapi", "P-1", url)]
+    assert platform.execute("SELECT * FROM outbox").fetchall() == [
+        ("P-1", "Your order is on its way")]
+    platform.close()
+    tracker.close()

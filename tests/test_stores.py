@@ -11,80 +11,29 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 
-from orderstatus import (
-    ActionReason,
-    ConfigurationError,
-    ItemStatus,
-    OrderState,
-    OrderStatus,
-    PaymentState,
-    Tracking,
-)
+from orderstatus import ChangeKind, ConfigurationError, OrderState, OrderStatus
 from orderstatus.plugins import Registry
-from orderstatus.stores import MemoryStore, Outcome, SQLiteStore, Store, default_store_path
-from orderstatus.tracking import Tracker
+from orderstatus.stores import SCHEMA_VERSION, OrderRecord, SQLiteStore, codec, default_store_path
+from orderstatus.testing.stores import FULL
+from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 
-FULL = OrderStatus(
-    "shop", "Ø-7/é", OrderState.ACTION_REQUIRED, "AddressIssue", reason=ActionReason.ADDRESS,
-    payment=PaymentState.PAID, native_payment="Successful",
-    items=(
-        ItemStatus("1", OrderState.ACTION_REQUIRED, "AddressIssue", ActionReason.ADDRESS),
-        ItemStatus("2", OrderState.SHIPPED, "Shipped",
-                   tracking=(Tracking("PostNL", "3S1", "https://t.example/3S1"),)),
-    ),
-    tracking=(Tracking("PostNL", "3S1", "https://t.example/3S1"),),
-    provider_time=dt.datetime(2026, 2, 3, 4, 5, 6, 789000),
-    observed_at=dt.datetime(2026, 2, 3, 4, 5, 7, tzinfo=dt.timezone.utc),
-    raw={"Items": [{"Status": "AddressIssue", "Meta": {"n": 1.5, "ok": True, "no": None}}]},
-)
-
-STORES: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda _: MemoryStore(),
-    "sqlite": lambda path: SQLiteStore(path / "store.sqlite3"),
-}
-
-
-@pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return STORES[request.param](tmp_path)
-
-
-def test_a_status_survives_the_round_trip_whole(store: Store) -> None:
-    tracker = Tracker(store, registry=Registry())
-    tracker.observe(FULL)
-    stored = tracker.current("shop", "Ø-7/é")
-    assert stored == FULL
-    assert stored is not None
-    assert stored.raw == FULL.raw
-    entry = tracker.history("shop", "Ø-7/é")[0]
-    assert entry.status == FULL
-    assert entry.status.raw == FULL.raw
-    assert entry.outcome is Outcome.CHANGE
-
-
-def test_feed_cursors_are_saved_and_forgotten(store: Store) -> None:
-    assert store.load_cursor("shop") is None
-    store.save_cursor("shop", "2026-01-01T00:00:00")
-    store.save_cursor("shop", "2026-01-02T00:00:00")
-    store.save_cursor("other", "7")
-    assert store.load_cursor("shop") == "2026-01-02T00:00:00"
-    store.save_cursor("shop", None)
-    assert store.load_cursor("shop") is None
-    assert store.load_cursor("other") == "7"
+FIXTURES = Path(__file__).parent / "fixtures"
+S = OrderState
 
 
 def test_sqlite_store_persists_across_reopening(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "store.sqlite3"
     with SQLiteStore(path) as store:
         Tracker(store, registry=Registry()).observe(FULL)
-        store.save_cursor("shop", "c1")
+        store.save_cursor("suite", "c1", expected=None)
     with SQLiteStore(path) as store:
-        assert store.current("shop", "Ø-7/é") == FULL
-        assert store.load_cursor("shop") == "c1"
-        assert [s.order_id for s in store.tracked(non_terminal=True)] == ["Ø-7/é"]
-        assert len(store.history("shop", "Ø-7/é")) == 1
+        assert store.current(FULL.provider, FULL.order_id) == FULL
+        assert store.load_cursor("suite") == "c1"
+        assert [s.order_id for s in store.orders(non_terminal=True)] == [FULL.order_id]
+        assert len(store.history(FULL.provider, FULL.order_id)) == 1
 
 
 def test_sqlite_store_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
@@ -92,7 +41,7 @@ def test_sqlite_store_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     SQLiteStore(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (2,)
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
@@ -132,6 +81,145 @@ def test_default_store_path_is_in_the_user_data_dir(
 ) -> None:
     path = default_store_path(environ, platform)
     assert path == Path(expected) / "orderstatus.sqlite3"
+
+
+# -- the codec -------------------------------------------------------------------------------
+
+
+def test_every_stored_value_survives_the_codec() -> None:
+    entry = HistoryEntry(Outcome.ANOMALY, FULL, OrderState.SHIPPED, (), 7,
+                         kinds=frozenset({ChangeKind.STATE, ChangeKind.ITEMS}),
+                         previous_status=attrs.evolve(FULL, raw={}, state=OrderState.SHIPPED))
+    record = OrderRecord(FULL, FULL.observed_at, None)
+    change = entry.change
+    assert change is not None
+    for value in (FULL, entry, record, change, attrs.evolve(FULL, partial=True)):
+        text = codec.to_json(value)
+        assert text.isascii()
+        again = codec.from_json(text, type(value))
+        assert again == value
+        assert codec.from_data(codec.to_data(value), type(value)) == value
+    assert codec.from_json(codec.to_json(FULL), OrderStatus).raw == FULL.raw
+    assert codec.to_data(change)["kinds"] == ["items", "state"]
+
+
+def test_the_codec_reads_older_and_newer_records() -> None:
+    data = codec.to_data(FULL)
+    del data["partial"]  # written before the field existed
+    data["added_later"] = {"by": "a newer orderstatus"}
+    assert codec.from_data(data, OrderStatus) == FULL
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{not json", "stored OrderStatus is not json"),
+    ("[]", "stored OrderStatus is not valid"),
+    ('{"provider": "x"}', "stored OrderStatus is not valid"),
+    (codec.to_json(FULL).replace('"action_required"', '"teleported"'),
+     "stored OrderStatus is not valid"),
+    (codec.to_json(FULL).replace('"2026-02-03T04:05:07.123456+00:00"', '"yesterday"'),
+     "stored OrderStatus is not valid"),
+])
+def test_a_damaged_record_is_a_typed_error(text: str, message: str) -> None:
+    with pytest.raises(codec.RecordFormatError, match=message) as caught:
+        codec.from_json(text, OrderStatus)
+    assert isinstance(caught.value, ValueError)
+    assert "\n" not in str(caught.value)
+
+
+# -- migration from schema 1 ------------------------------------------------------------------
+
+
+def version_1_file(tmp_path: Path, edit: Callable[[str], str] = str) -> Path:
+    """The store the previous release wrote (tests/fixtures/store-v1.sql), as a file."""
+    path = tmp_path / "v1.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(edit((FIXTURES / "store-v1.sql").read_text(encoding="utf-8")))
+    db.close()
+    return path
+
+
+def test_a_version_1_file_is_migrated_with_its_history_and_changes(tmp_path: Path) -> None:
+    path = version_1_file(tmp_path)
+    before = sqlite3.connect(path)
+    assert before.execute("PRAGMA user_version").fetchone() == (1,)
+    old_orders = {(p, o): json for p, o, json in before.execute(
+        "SELECT provider, order_id, status FROM orders")}
+    old_outcomes = before.execute("SELECT seq, outcome FROM history ORDER BY seq").fetchall()
+    before.close()
+    with SQLiteStore(path) as store:
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        db.close()
+        for (provider, order_id), text in old_orders.items():
+            old = codec.from_json(text, OrderStatus)
+            assert store.current(provider, order_id) == old
+            assert store.current(provider, order_id).raw == old.raw  # type: ignore[union-attr]
+        entries = sorted((e for key in old_orders for e in store.history(*key)),
+                         key=lambda e: e.seq)
+        assert [(e.seq, e.outcome.value) for e in entries] == old_outcomes
+        assert store.load_cursor("printapi") == "2026-03-01T13:30:00"
+        changes = store.changes()
+        assert [(c.id, c.order_id, c.previous, c.current, sorted(c.kinds)) for c in changes] == [
+            (1, "P-1", None, S.CREATED, ["payment", "state"]),
+            (4, "P-1", S.CREATED, S.IN_PRODUCTION, ["state"]),
+            (5, "P-1", S.IN_PRODUCTION, S.SHIPPED, ["state", "tracking"]),
+            (7, "P-2", None, S.CREATED, ["payment", "state"]),
+            (9, "P-2", S.CREATED, S.CANCELLED, ["state"]),
+            (10, "P-3", None, S.SHIPPED, ["payment", "state"]),
+            (11, "P-3", S.SHIPPED, S.CREATED, ["state"]),
+            (12, "G-1", None, S.CREATED, ["state"]),
+            (14, "G-1", S.CREATED, S.IN_PRODUCTION, ["items", "state", "tracking"]),
+            (15, "G-2", None, S.SHIPPED, ["state", "tracking"]),
+            (16, "G-2", S.SHIPPED, S.DELIVERED, ["state", "tracking"]),
+        ]
+        assert all(c.anomaly is (c.id == 11) for c in changes)
+        # The replaced status is rebuilt from the entries before: P-1's in_production move
+        # replaced the duplicate that brought the payment.
+        moved = changes[1].previous_status
+        assert moved is not None
+        assert (moved.state, moved.native_payment, moved.raw) == (S.CREATED, "Successful", {})
+        # Open orders are due at once; the terminal ones never.
+        now = dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)
+        lease = dt.timedelta(minutes=1)
+        assert sorted(store.claim_due("printapi", now, limit=10, lease=lease)) == ["P-1", "P-3"]
+        assert store.claim_due("gooten", now, limit=10, lease=lease) == ["G-1"]
+        # Tracking goes on where it stopped, with change ids after the old ones.
+        tracker = Tracker(store, registry=Registry())
+        shipped = store.current("printapi", "P-1")
+        assert shipped is not None
+        assert tracker.observe(attrs.evolve(shipped, observed_at=now)) is None
+        delivered = tracker.observe(attrs.evolve(
+            shipped, state=S.DELIVERED, native_status="Delivered", observed_at=now,
+            provider_time=now))
+        assert delivered is not None
+        assert delivered.id > 16
+        assert delivered.previous_status == attrs.evolve(shipped, observed_at=now)  # refreshed
+
+
+def test_a_failed_migration_leaves_the_version_1_file_as_it_was(tmp_path: Path) -> None:
+    path = version_1_file(tmp_path, lambda sql: sql.replace(
+        '{"outcome":"anomaly",', '{"outcome":"teleported",', 1))  # one entry damaged
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    with pytest.raises(ConfigurationError, match=r"cannot open the store .*not valid"):
+        SQLiteStore(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    assert "\n".join(db.iterdump()) == dump
+    db.close()
+
+
+def test_processes_opening_a_version_1_file_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = version_1_file(tmp_path)
+    code = textwrap.dedent(f"""
+        from orderstatus.stores import SQLiteStore
+        with SQLiteStore({str(path)!r}) as store:
+            print(len(store.changes()))
+    """)
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    assert [run.communicate(timeout=60)[0].strip() for run in runs] == ["11"] * 3
+    with SQLiteStore(path) as store:
+        assert len(store.changes()) == 11
 
 
 # -- crash safety ----------------------------------------------------------------------------
@@ -216,4 +304,4 @@ def test_a_killed_process_loses_no_acknowledged_change_and_repeats_none(tmp_path
         assert set(printed) <= set(stored)
         walk = ["created", "in_production", "shipped", "delivered"]
         assert sorted(stored) == sorted(f"O{n} {s}" for n in range(ORDERS) for s in walk)
-        assert all(s.state is OrderState.DELIVERED for s in store.tracked())
+        assert all(s.state is OrderState.DELIVERED for s in store.orders())

@@ -4,23 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from orderstatus_gooten import GootenProvider
 
-from orderstatus import OrderState, OrderStatus, StatusChange, Tracking, hookimpl
+from orderstatus import (
+    ActionReason,
+    ChangeKind,
+    ItemStatus,
+    OrderState,
+    OrderStatus,
+    ParsedItem,
+    ParsedOrder,
+    PaymentState,
+    StatusChange,
+    Tracking,
+    hookimpl,
+)
+from orderstatus.mapping import StatusMapper
 from orderstatus.plugins import Registry
-from orderstatus.stores import MemoryStore, Outcome, SQLiteStore, Store
-from orderstatus.tracking import Tracker, is_older
+from orderstatus.stores import MemoryStore, SQLiteStore, Store
+from orderstatus.tracking import Outcome, Tracker, is_older
 
 S = OrderState
+K = ChangeKind
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+WALK = (S.CREATED, S.IN_PRODUCTION, S.SHIPPED, S.DELIVERED)
 
 
 def status(
@@ -66,26 +80,37 @@ def outcomes(tracker: Tracker, order: str = "A1") -> list[Outcome]:
 def test_first_observation_is_a_change_from_nothing(tracker: Tracker) -> None:
     first = status(S.IN_PRODUCTION, 0)
     change = tracker.observe(first)
-    assert change == StatusChange("shop", "A1", None, S.IN_PRODUCTION, (), False, first)
+    assert change == StatusChange("shop", "A1", None, S.IN_PRODUCTION, (), False, first,
+                                  frozenset({K.STATE}), None, change.id if change else 0)
+    assert change is not None
+    assert change.id > 0
     assert tracker.current("shop", "A1") == first
     assert tracker.state("shop", "A1") is S.IN_PRODUCTION
+
+
+def test_a_first_observation_changes_everything_it_carries(tracker: Tracker) -> None:
+    shipped = status(S.SHIPPED, 0, payment=PaymentState.PAID, tracking=(Tracking(number="3S"),))
+    change = tracker.observe(shipped)
+    assert change is not None
+    assert change.kinds == {K.STATE, K.PAYMENT, K.TRACKING}
 
 
 def test_duplicates_are_dropped_but_refresh_the_snapshot(tracker: Tracker) -> None:
     tracker.observe(status(S.SHIPPED, 0))
     assert tracker.observe(status(S.SHIPPED, 0)) is None
-    newer = status(S.SHIPPED, 5, tracking=(Tracking("PostNL", "3S123"),))
+    newer = status(S.SHIPPED, 5, native="Verzonden")  # another native word, same meaning
     assert tracker.observe(newer) is None
     assert tracker.current("shop", "A1") == newer
-    assert outcomes(tracker) == [Outcome.CHANGE, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert outcomes(tracker) == [Outcome.CHANGE]  # repeats are not kept by default
 
 
 def test_legal_move_emits_one_change_with_inferred_skipped_states(tracker: Tracker) -> None:
     tracker.observe(status(S.CREATED, 0))
-    shipped = status(S.SHIPPED, 10)
+    created, shipped = status(S.CREATED, 0), status(S.SHIPPED, 10)
     change = tracker.observe(shipped)
+    assert change is not None
     assert change == StatusChange("shop", "A1", S.CREATED, S.SHIPPED, (S.IN_PRODUCTION,),
-                                  False, shipped)
+                                  False, shipped, frozenset({K.STATE}), created, change.id)
     delivered = tracker.observe(status(S.DELIVERED, 20))
     assert delivered is not None
     assert (delivered.previous, delivered.skipped, delivered.anomaly) == (S.SHIPPED, (), False)
@@ -93,9 +118,9 @@ def test_legal_move_emits_one_change_with_inferred_skipped_states(tracker: Track
 
 def test_older_observations_are_stale_and_dropped(tracker: Tracker) -> None:
     tracker.observe(status(S.IN_PRODUCTION, 10))
-    assert tracker.observe(status(S.CREATED, 5)) is None
+    assert tracker.record(status(S.CREATED, 5)).outcome is Outcome.STALE
     assert tracker.state("shop", "A1") is S.IN_PRODUCTION
-    assert outcomes(tracker) == [Outcome.CHANGE, Outcome.STALE]
+    assert outcomes(tracker) == [Outcome.CHANGE]
 
 
 def test_provider_time_decides_over_observed_at(tracker: Tracker) -> None:
@@ -130,7 +155,9 @@ def test_newer_illegal_move_is_applied_as_an_anomaly(tracker: Tracker) -> None:
     tracker.observe(status(S.SHIPPED, 0))
     created = status(S.CREATED, 10)
     change = tracker.observe(created)
-    assert change == StatusChange("shop", "A1", S.SHIPPED, S.CREATED, (), True, created)
+    assert change is not None
+    assert (change.previous, change.current, change.skipped, change.anomaly, change.status) == (
+        S.SHIPPED, S.CREATED, (), True, created)
     assert tracker.state("shop", "A1") is S.CREATED
     assert outcomes(tracker) == [Outcome.CHANGE, Outcome.ANOMALY]
 
@@ -171,7 +198,8 @@ def test_unknown_first_observation_tracks_nothing(tracker: Tracker) -> None:
     assert change.previous is None
 
 
-def test_history_keeps_what_each_observation_was(tracker: Tracker) -> None:
+def test_history_keeps_what_each_observation_was(make_store: Callable[[], Store]) -> None:
+    tracker = Tracker(make_store(), registry=Registry(), keep_duplicates=True)
     for observed in (status(S.CREATED, 0), status(S.CREATED, 0), status(S.SHIPPED, 9),
                      status(S.IN_PRODUCTION, 5), status(S.UNKNOWN, 10, native="?"),
                      status(S.CREATED, 11)):
@@ -197,12 +225,11 @@ def test_history_keeps_what_each_observation_was(tracker: Tracker) -> None:
     ]
 
 
-def test_keep_duplicates_off_records_only_what_matters(make_store: Callable[[], Store]) -> None:
-    tracker = Tracker(make_store(), registry=Registry(), keep_duplicates=False)
+def test_only_what_matters_is_kept_by_default(tracker: Tracker) -> None:
     for observed in (status(S.CREATED, 0), status(S.CREATED, 1), status(S.SHIPPED, 9),
-                     status(S.IN_PRODUCTION, 5)):
+                     status(S.IN_PRODUCTION, 5), status(S.UNKNOWN, 10, native="?")):
         tracker.observe(observed)
-    assert outcomes(tracker) == [Outcome.CHANGE, Outcome.CHANGE]
+    assert outcomes(tracker) == [Outcome.CHANGE, Outcome.CHANGE, Outcome.UNKNOWN]
     assert tracker.current("shop", "A1") == status(S.SHIPPED, 9)
 
 
@@ -275,57 +302,194 @@ def test_async_observe_runs_the_same_rules(tracker: Tracker) -> None:
     assert shipped.skipped == (S.IN_PRODUCTION,)
 
 
-def test_a_failed_transaction_leaves_no_trace(make_store: Callable[[], Store]) -> None:
-    store = make_store()
-    tracker = Tracker(store, registry=Registry())
+
+# -- changes that are not state moves --------------------------------------------------------
+
+
+def test_a_payment_change_is_a_change_without_a_state_move(tracker: Tracker) -> None:
+    first = status(S.CREATED, 0, payment=PaymentState.OPEN, native_payment="Open")
+    tracker.observe(first)
+    paid = status(S.CREATED, 5, payment=PaymentState.PAID, native_payment="Successful")
+    change = tracker.observe(paid)
+    assert change is not None
+    assert (change.kinds, change.previous, change.current, change.anomaly) == (
+        {K.PAYMENT}, S.CREATED, S.CREATED, False)
+    assert change.previous_status == first
+    assert change.previous_status is not None
+    assert change.previous_status.raw == {}  # the replaced status is kept without its payload
+    assert outcomes(tracker) == [Outcome.CHANGE, Outcome.CHANGE]
+    assert tracker.observe(status(S.CREATED, 9, payment=PaymentState.PAID,
+                                  native_payment="Successful")) is None
+
+
+def test_an_unmapped_payment_status_never_moves_the_payment(tracker: Tracker) -> None:
+    tracker.observe(status(S.CREATED, 0, payment=PaymentState.PAID, native_payment="Successful"))
+    assert tracker.observe(status(S.CREATED, 5, native_payment="Weird")) is None
+    current = tracker.current("shop", "A1")
+    assert current is not None
+    assert (current.payment, current.native_payment) == (PaymentState.PAID, "Successful")
+    assert tracker.observe(status(S.CREATED, 9, payment=PaymentState.PAID,
+                                  native_payment="Successful")) is None
+
+
+def test_tracking_added_or_changed_is_a_change_but_reordered_parcels_are_not(
+    tracker: Tracker,
+) -> None:
+    one, two = Tracking("PostNL", "3S1"), Tracking("DHL", "JJD2", "https://dhl.example/JJD2")
+    tracker.observe(status(S.SHIPPED, 0))
+    added = tracker.observe(status(S.SHIPPED, 1, tracking=(one,)))
+    assert added is not None
+    assert (added.kinds, added.previous, added.current) == ({K.TRACKING}, S.SHIPPED, S.SHIPPED)
+    assert tracker.observe(status(S.SHIPPED, 2, tracking=(one, two))) is not None
+    assert tracker.observe(status(S.SHIPPED, 3, tracking=(two, one))) is None
+    moved = tracker.observe(status(S.DELIVERED, 4, tracking=(two,)))
+    assert moved is not None
+    assert moved.kinds == {K.STATE, K.TRACKING}
+
+
+def test_a_new_reason_to_act_is_a_state_change_in_place(tracker: Tracker) -> None:
+    tracker.observe(status(S.ACTION_REQUIRED, 0, reason=ActionReason.ADDRESS))
+    change = tracker.observe(status(S.ACTION_REQUIRED, 1, reason=ActionReason.ARTWORK))
+    assert change is not None
+    assert (change.kinds, change.previous, change.current, change.anomaly) == (
+        {K.STATE}, S.ACTION_REQUIRED, S.ACTION_REQUIRED, False)
+
+
+GOOTEN = StatusMapper(GootenProvider)
+
+
+def gooten(natives: list[str], *, sent: int, order: str = "7-ab") -> OrderStatus:
+    """A Gooten answer (no provider time) to a request sent ``sent`` minutes after T0."""
+    parsed = ParsedOrder(order, items=tuple(
+        ParsedItem(str(n + 1), native,
+                   (Tracking("UPS", f"1Z{n}"),) if native == "Shipped" else ())
+        for n, native in enumerate(natives)
+    ), raw={"Items": [{"Status": n} for n in natives]})
+    return GOOTEN.to_status(parsed, observed_at=T0 + dt.timedelta(minutes=sent))
+
+
+def test_one_item_of_three_moving_is_an_items_change(tracker: Tracker) -> None:
+    tracker.observe(gooten(["InProduction"] * 3, sent=0))
+    one = tracker.observe(gooten(["Shipped", "InProduction", "InProduction"], sent=5))
+    assert one is not None
+    assert (one.kinds, one.previous, one.current) == (
+        {K.ITEMS, K.TRACKING}, S.IN_PRODUCTION, S.IN_PRODUCTION)
+    last = tracker.observe(gooten(["Shipped"] * 3, sent=10))
+    assert last is not None
+    assert last.kinds == {K.STATE, K.ITEMS, K.TRACKING}
+    # Items moving together, each just showing the order's state: the state says it all.
+    together = tracker.observe(gooten(["Delivered"] * 3, sent=15))
+    assert together is not None
+    assert together.kinds == {K.STATE, K.TRACKING}
+
+
+def test_an_answer_requested_earlier_but_arriving_later_is_stale(tracker: Tracker) -> None:
+    """Two overlapping fetches of a Gooten order (it gives no timestamps): the one sent
+    first is answered before the order shipped, but its answer arrives second."""
+    tracker.observe(gooten(["InProduction"] * 2, sent=0))
+    sent_second = gooten(["Shipped"] * 2, sent=11)
+    sent_first = gooten(["InProduction"] * 2, sent=10)
+    forward = tracker.observe(sent_second)
+    assert forward is not None
+    assert (forward.previous, forward.current) == (S.IN_PRODUCTION, S.SHIPPED)
+    assert tracker.record(sent_first).outcome is Outcome.STALE  # not an anomaly
+    assert tracker.state("gooten", "7-ab") is S.SHIPPED
+    # The next notification brings nothing new: the forward move is not emitted again.
+    assert tracker.observe(gooten(["Shipped"] * 2, sent=12)) is None
+    assert [(c.previous, c.current) for c in tracker.changes()] == [
+        (None, S.IN_PRODUCTION), (S.IN_PRODUCTION, S.SHIPPED)]
+
+
+# -- partial observations --------------------------------------------------------------------
+
+
+def feed_entry(state: OrderState, minute: int, native: str | None = None) -> OrderStatus:
+    """What a feed says of an order: its id, status and time, nothing else."""
+    return attrs.evolve(status(state, minute, native=native), partial=True)
+
+
+def test_a_feed_entry_keeps_tracking_payment_and_items(tracker: Tracker) -> None:
+    parcel = Tracking(url="https://track.example/P-1")
+    items = (ItemStatus("1", S.SHIPPED, "Shipped"), ItemStatus("2", S.SHIPPED, "Shipped"))
+    fetched = status(S.SHIPPED, 0, native="Shipped", payment=PaymentState.PAID,
+                     native_payment="Successful", tracking=(parcel,), items=items)
+    tracker.observe(fetched)
+    assert tracker.observe(feed_entry(S.SHIPPED, 1, "Shipped")) is None
+    kept = tracker.current("shop", "A1")
+    assert kept is not None
+    assert (kept.tracking, kept.payment, kept.native_payment, kept.items, kept.partial) == (
+        (parcel,), PaymentState.PAID, "Successful", items, False)
+    assert kept.observed_at == feed_entry(S.SHIPPED, 1).observed_at
+    # A move from the feed keeps them too; items that only showed the order's own status
+    # (as Print API's do) move with it.
+    delivered = tracker.observe(feed_entry(S.DELIVERED, 2, "Delivered"))
+    assert delivered is not None
+    assert delivered.kinds == {K.STATE}
+    assert delivered.status.tracking == (parcel,)
+    assert delivered.status.payment is PaymentState.PAID
+    assert [(i.state, i.native_status) for i in delivered.status.items] == [
+        (S.DELIVERED, "Delivered")] * 2
+
+
+def test_a_feed_entry_leaves_items_with_their_own_status_alone(tracker: Tracker) -> None:
+    items = (ItemStatus("1", S.SHIPPED, "Shipped"),
+             ItemStatus("2", S.IN_PRODUCTION, "Printing"))
+    tracker.observe(status(S.IN_PRODUCTION, 0, native="Printing", items=items))
+    change = tracker.observe(feed_entry(S.SHIPPED, 1, "Shipped"))
+    assert change is not None
+    assert change.status.items == items
+
+
+def test_a_first_feed_entry_is_tracked_as_partial(tracker: Tracker) -> None:
+    change = tracker.observe(feed_entry(S.IN_PRODUCTION, 0))
+    assert change is not None
+    assert change.status.partial
+    full = status(S.IN_PRODUCTION, 1, payment=PaymentState.PAID)
+    change = tracker.observe(full)
+    assert change is not None
+    assert change.kinds == {K.PAYMENT}
+    assert tracker.current("shop", "A1") == full
+
+
+# -- the change log --------------------------------------------------------------------------
+
+
+def test_changes_are_read_from_the_log_in_order(tracker: Tracker) -> None:
+    emitted = [c for n, state in enumerate(WALK) for order in ("A", "B")
+               if (c := tracker.observe(status(state, n, order=order))) is not None]
+    assert len(emitted) == 8
+    assert tracker.changes() == emitted
+    assert tracker.last_change_id() == emitted[-1].id
+    assert tracker.changes(after=emitted[2].id, limit=2) == emitted[3:5]
+    for bad, error in ((-1, ValueError), (True, TypeError), ("1", TypeError)):
+        with pytest.raises(error, match="after"):
+            tracker.changes(after=bad)  # type: ignore[arg-type]
+    for bad, error in ((0, ValueError), (10_001, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="limit"):
+            tracker.changes(limit=bad)  # type: ignore[arg-type]
+
+
+def test_record_many_announces_once_everything_is_stored(
+    make_store: Callable[[], Store],
+) -> None:
+    registry = Registry()
+    tracker = Tracker(make_store(), registry=registry)
+    listener = Listener(tracker)
+    registry.add_plugin(listener, "listener")
+    entries = tracker.record_many([status(S.CREATED, 0, order="A"),
+                                   status(S.CREATED, 0, order="B"),
+                                   status(S.SHIPPED, 1, order="A")])
+    assert [e.outcome for e in entries] == [Outcome.CHANGE] * 3
+    # Every hook call saw the whole batch stored, the last move of A included.
+    assert [state for _, state in listener.heard] == [S.SHIPPED, S.CREATED, S.SHIPPED]
+    assert [c for c, _ in listener.heard] == tracker.changes()
+
+
+def test_prune_drops_old_history_but_never_the_current_record(tracker: Tracker) -> None:
     tracker.observe(status(S.CREATED, 0))
-
-    def crash() -> None:
-        with store.transaction("shop", "A1") as txn:
-            txn.append(attrs.evolve(tracker.history("shop", "A1")[0], seq=0))
-            txn.set_current(status(S.SHIPPED, 5))
-            raise RuntimeError("crash inside the transaction")
-
-    with pytest.raises(RuntimeError, match="crash inside"):
-        crash()
-    assert tracker.state("shop", "A1") is S.CREATED
-    assert len(tracker.history("shop", "A1")) == 1
-
-
-def test_concurrent_observers_emit_each_change_once(make_store: Callable[[], Store]) -> None:
-    """Eight threads, on four stores (for SQLite: four connections to one file, as four
-    processes would have), all observe the same walks of 20 orders in their own order."""
-    walk = (S.CREATED, S.IN_PRODUCTION, S.SHIPPED, S.DELIVERED)
-    stream = [status(state, n, order=f"O{o}") for o in range(20) for n, state in enumerate(walk)]
-    first = make_store()
-    shared = isinstance(first, MemoryStore)
-    stores = [first] * 4 if shared else [first, *(make_store() for _ in range(3))]
-    emitted: list[StatusChange] = []
-    lock = threading.Lock()
-
-    def observe(worker: int) -> None:
-        tracker = Tracker(stores[worker % 4], registry=Registry())
-        ordered = stream[worker::] + stream[:worker]
-        for observed in ordered:
-            change = tracker.observe(observed)
-            if change is not None:
-                with lock:
-                    emitted.append(change)
-
-    threads = [threading.Thread(target=observe, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    keys = [(c.order_id, c.current) for c in emitted]
-    assert len(keys) == len(set(keys)), "a change was emitted twice"
-    reader = Tracker(stores[0], registry=Registry())
-    for order in range(20):
-        assert reader.state("shop", f"O{order}") is S.DELIVERED
-        changes = [e.change for e in reader.history("shop", f"O{order}") if e.change]
-        # Every emitted change is stored, and every stored change was emitted.
-        assert sorted((f"O{order}", c.current) for c in changes) == sorted(
-            k for k in keys if k[0] == f"O{order}"
-        )
-        for before, after in itertools.pairwise(changes):
-            assert after.previous is before.current
+    tracker.observe(status(S.SHIPPED, 1))
+    assert tracker.prune(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)) == 2
+    assert tracker.history("shop", "A1") == []
+    assert tracker.state("shop", "A1") is S.SHIPPED
+    with pytest.raises(TypeError, match="datetime"):
+        tracker.prune("yesterday")  # type: ignore[arg-type]

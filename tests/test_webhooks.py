@@ -21,9 +21,9 @@ from orderstatus import (
     hookimpl,
 )
 from orderstatus.plugins import Registry
-from orderstatus.stores import Outcome, SQLiteStore
+from orderstatus.stores import SQLiteStore
 from orderstatus.testing.asgi import serve
-from orderstatus.tracking import Tracker
+from orderstatus.tracking import Outcome, Tracker
 from orderstatus.webhooks import WebhookReceiver, WebhookResponse, webhook_app
 
 FAST = RetryPolicy(attempts=2, total=5, backoff=0.001, backoff_max=0.002)

@@ -52,7 +52,16 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import FeedPage, FetchFailure, ItemStatus, OrderStatus, Secret, StatusChange, Tracking
+from .models import (
+    ChangeKind,
+    FeedPage,
+    FetchFailure,
+    ItemStatus,
+    OrderStatus,
+    Secret,
+    StatusChange,
+    Tracking,
+)
 from .plugins import PluginFailure, Registry, default_registry
 from .provider import (
     Capabilities,
@@ -67,8 +76,8 @@ from .provider import (
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .stores import HistoryEntry, MemoryStore, Outcome, SQLiteStore, Store
-    from .tracking import Tracker
+    from .stores import MemoryStore, SQLiteStore, Store
+    from .tracking import CheckPolicy, Consumer, HistoryEntry, Outcome, Tracker
     from .watch import Watcher
     from .webhooks import WebhookReceiver, WebhookResponse, webhook_app
 
@@ -76,9 +85,11 @@ __version__ = "0.1.0"
 
 # Imported on first use, so that ``import orderstatus`` stays light (no sqlite3, no receiver).
 _LAZY = {
-    "HistoryEntry": "stores",
+    "CheckPolicy": "tracking",
+    "Consumer": "tracking",
+    "HistoryEntry": "tracking",
     "MemoryStore": "stores",
-    "Outcome": "stores",
+    "Outcome": "tracking",
     "SQLiteStore": "stores",
     "Store": "stores",
     "Tracker": "tracking",
@@ -103,8 +114,11 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Capabilities",
+    "ChangeKind",
+    "CheckPolicy",
     "Client",
     "ConfigurationError",
+    "Consumer",
     "FeedNotSupportedError",
     "FeedPage",
     "FetchFailure",

@@ -123,7 +123,8 @@ class Operations:
         orders, cursor = answer.value
         mapper, strict = self.mappers[name], self._strict(strict)
         statuses = tuple(
-            mapper.to_status(o, strict=strict, observed_at=answer.sent_at) for o in orders
+            mapper.to_status(o, strict=strict, observed_at=answer.sent_at, partial=True)
+            for o in orders
         )
         return FeedPage(name, statuses, cursor)
 

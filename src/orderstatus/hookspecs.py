@@ -52,11 +52,15 @@ def orderstatus_register_providers(register: Register) -> None:
 
 @hookspec
 def orderstatus_status_changed(change: StatusChange) -> None:
-    """Hear about every change a :class:`~orderstatus.Tracker` records.
+    """Hear about every change a :class:`~orderstatus.Tracker` records, in its process.
+
+    A best-effort notice: a process that dies between storing a change and calling this does
+    not call it again. Read the store's change log (a consumer) for what must happen.
 
     Args:
-        change: the change, after it is stored. Exceptions raised here are logged; they do
-            not undo the change, nor keep the other observers from hearing it.
+        change: the change (see ``change.kinds``), after it is stored. Exceptions raised here
+            are logged; they do not undo the change, nor keep the other observers from hearing
+            it.
     """
 
 

@@ -46,9 +46,13 @@ class StatusMapper:
         return self._payments.get(self._key(native_payment))
 
     def to_status(
-        self, parsed: ParsedOrder, *, strict: bool = False, observed_at: dt.datetime | None = None
+        self, parsed: ParsedOrder, *, strict: bool = False,
+        observed_at: dt.datetime | None = None, partial: bool = False,
     ) -> OrderStatus:
-        """Map ``parsed``; in ``strict`` mode an unmapped status raises UnmappedStatusError."""
+        """Map ``parsed``; in ``strict`` mode an unmapped status raises UnmappedStatusError.
+
+        ``partial`` marks a status that carries less than a whole order (a feed entry).
+        """
         name = self.provider.name
         order_native = parsed.native_status
         order_mapped = self.native(order_native) if order_native is not None else None
@@ -95,6 +99,7 @@ class StatusMapper:
             provider_time=parsed.provider_time,
             observed_at=observed_at or utcnow(),
             raw=parsed.raw,
+            partial=partial,
         )
 
     def _item(

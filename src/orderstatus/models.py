@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from .errors import OrderStatusError
 from .lifecycle import ActionReason, OrderState, PaymentState, is_terminal
 
 __all__ = [
+    "ChangeKind",
     "FeedPage",
     "FetchFailure",
     "ItemStatus",
@@ -120,9 +122,14 @@ class OrderStatus:
     provider_time: dt.datetime | None = None
     """The provider's own timestamp for this status, when it gives one."""
     observed_at: dt.datetime = attrs.field(factory=utcnow)
-    """When this process observed the status."""
+    """When the request that produced this observation was sent (so an answer that was
+    requested earlier but arrives later is older)."""
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """The provider's payload, as parsed JSON (or form fields)."""
+    partial: bool = False
+    """The observation carries less than a whole order (a change feed's entry: id, status,
+    time): its empty ``payment``, ``tracking`` and ``items`` mean "not said", not "none", and
+    the tracker keeps what it knew of them."""
 
     @property
     def is_terminal(self) -> bool:
@@ -135,9 +142,33 @@ class OrderStatus:
         return tuple(i.native_status for i in self.items) or (self.native_status,)
 
 
+class ChangeKind(str, enum.Enum):
+    """What part of an order a :class:`StatusChange` is about."""
+
+    STATE = "state"
+    """The canonical state moved (or, within ``action_required``, its reason changed)."""
+    PAYMENT = "payment"
+    """The payment state changed (say open -> paid)."""
+    TRACKING = "tracking"
+    """A parcel's tracking (carrier, number or URL) was added, changed or removed."""
+    ITEMS = "items"
+    """An item's state (or reason) changed, or an item was added or removed."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_STATE_ONLY = frozenset({ChangeKind.STATE})
+
+
 @attrs.frozen
 class StatusChange:
-    """What the tracker reports when an order's canonical state changes."""
+    """What the tracker reports when something a platform acts on changed in an order.
+
+    A state move fills ``previous``, ``current``, ``skipped`` and ``anomaly``; a change
+    without one (a payment, a tracking number, one item of several) has ``previous ==
+    current``. ``kinds`` says what changed.
+    """
 
     provider: str
     order_id: str
@@ -149,7 +180,16 @@ class StatusChange:
     anomaly: bool
     """The move is not in the lifecycle table; applied because the provider is the truth."""
     status: OrderStatus
-    """The observation that caused the change."""
+    """The order's status after the change: the observation that caused it (completed from
+    what was known, for a partial one)."""
+    kinds: frozenset[ChangeKind] = _STATE_ONLY
+    """What changed; the first observation of an order counts as a change of everything it
+    carries."""
+    previous_status: OrderStatus | None = None
+    """The status this change replaced (without its raw payload); ``None`` for the first
+    observation of an order."""
+    id: int = 0
+    """The change's id in its store: unique, and increasing in commit order (0: not stored)."""
 
 
 @attrs.frozen

@@ -1,35 +1,71 @@
 """The reconciliation sweep: catch what webhooks missed.
 
 Webhooks get lost for good (Print API gives up after 10 calls), so a :class:`Watcher`
-periodically re-fetches every tracked order that is not terminal yet, and reads the change
-feed of providers that have one, feeding everything to the tracker.
+periodically checks the tracked orders that are due for a check (each order's next check is
+set by the tracker's :class:`~orderstatus.CheckPolicy`), and reads the change feed of
+providers that have one, feeding everything to the tracker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable
+
+import attrs
 
 from .client import AsyncClient, OrderRef
 from .errors import OrderStatusError
-from .models import FetchFailure, OrderStatus, StatusChange
+from .models import FetchFailure, OrderStatus, utcnow
 from .stores import FeedState
-from .tracking import Tracker
+from .tracking import HistoryEntry, Tracker
 
-__all__ = ["Watcher"]
+__all__ = ["FAILURES_KEPT", "SweepReport", "Watcher"]
 
 log = logging.getLogger("orderstatus.watch")
 
+FAILURES_KEPT = 100
+"""How many failures of one sweep :attr:`Watcher.failures` keeps (the rest are counted)."""
+
+
+@attrs.frozen
+class SweepReport:
+    """What one sweep did (its changes are in the tracker's change log)."""
+
+    checked: int = 0
+    """Observations recorded: due orders fetched, and feed entries read."""
+    changes: int = 0
+    """Changes among them (anomalies included)."""
+    failed: int = 0
+    """Orders that could not be fetched, and feeds that could not be read."""
+
+
+@attrs.define
+class _Tally:
+    checked: int = 0
+    changes: int = 0
+    failed: int = 0
+
+    def count(self, entries: list[HistoryEntry]) -> None:
+        self.checked += len(entries)
+        self.changes += sum(e.change is not None for e in entries)
+
 
 class Watcher:
-    """Re-fetches non-terminal tracked orders, and reads feeds, on a schedule.
+    """Checks tracked orders when they are due, and reads feeds, on a schedule.
+
+    A sweep takes the orders due at its start from the store in batches of ``batch_size``
+    ids per provider (a lease keeps other watchers off them), fetches each batch with
+    ``fetch_many`` and records it in one commit, so its memory stays bounded whatever the
+    number of orders. An order whose fetch failed is due again when its lease runs out.
 
     For a provider whose capabilities include a feed, the sweep reads the feed from the
     saved cursor instead of fetching that provider's orders one by one, and saves the new
-    cursor after the statuses it returned are stored (so a crash re-reads, never skips). If
-    the feed fails, that provider's orders are fetched one by one in that sweep instead.
-    Orders of providers the client is not configured for are left alone.
+    cursor after the statuses it returned are stored (so a crash re-reads, never skips); the
+    save is a compare-and-set, so two watchers never move a cursor back. If the feed fails,
+    that provider's due orders are fetched one by one in that sweep instead. Orders of
+    providers the client is not configured for are left alone.
 
     Args:
         client: an :class:`AsyncClient` configured for the providers to watch.
@@ -38,6 +74,9 @@ class Watcher:
         concurrency: fetches in flight at once (each provider's own limit applies too).
         feed_state: where feed cursors are kept (default: the tracker's store).
         max_feed_pages: pages read from one feed per sweep, at most.
+        batch_size: due orders taken from the store per provider at a time.
+        lease: how long a taken order stays reserved for this watcher.
+        clock: the current time (a controllable clock in tests).
     """
 
     def __init__(
@@ -45,45 +84,53 @@ class Watcher:
         client: AsyncClient,
         tracker: Tracker,
         *,
-        interval: float = 300.0,
+        interval: float = 60.0,
         concurrency: int = 32,
         feed_state: FeedState | None = None,
         max_feed_pages: int = 100,
+        batch_size: int = 200,
+        lease: dt.timedelta = dt.timedelta(minutes=10),
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be 1 or more, got {batch_size}")
+        if lease <= dt.timedelta(0):
+            raise ValueError("lease must be a positive timedelta")
         self.client = client
         self.tracker = tracker
         self.interval = interval
         self.concurrency = concurrency
         self.feed_state: FeedState = feed_state if feed_state is not None else tracker.store
         self.max_feed_pages = max_feed_pages
+        self.batch_size = batch_size
+        self.lease = lease
+        self.clock = clock
         self.failures: list[FetchFailure] = []
-        """Orders the last sweep could not fetch (a failed feed shows as order id ``""``)."""
+        """The first :data:`FAILURES_KEPT` orders the last sweep could not fetch (a failed
+        feed shows as order id ``""``)."""
         self.sweeps = 0
         """Sweeps completed so far."""
 
-    async def sweep(self) -> list[StatusChange]:
-        """Run one sweep; return the changes it found, in the order they were recorded."""
-        changes: list[StatusChange] = []
+    async def sweep(self) -> SweepReport:
+        """Run one sweep; return what it did."""
+        tally = _Tally()
         self.failures = []
-        polled = set(self.client.providers)
+        now = self.clock()
+        polled = []
         for name in self.client.providers:
             has_feed = self.client.provider(name).capabilities.feed
-            if has_feed and await self._read_feed(name, changes):
-                polled.discard(name)
-        tracked = await asyncio.to_thread(self.tracker.tracked, non_terminal=True)
-        await self._poll([(s.provider, s.order_id) for s in tracked if s.provider in polled],
-                         changes)
+            if not (has_feed and await self._read_feed(name, tally)):
+                polled.append(name)
+        await self._check_due(polled, now, tally)
         self.sweeps += 1
-        return changes
+        return SweepReport(tally.checked, tally.changes, tally.failed)
 
-    async def _observe(self, statuses: Iterable[OrderStatus], changes: list[StatusChange]
-                       ) -> None:
-        for status in statuses:
-            change = await self.tracker.aobserve(status)
-            if change is not None:
-                changes.append(change)
+    def _failed(self, failure: FetchFailure, tally: _Tally) -> None:
+        tally.failed += 1
+        if len(self.failures) < FAILURES_KEPT:
+            self.failures.append(failure)
 
-    async def _read_feed(self, name: str, changes: list[StatusChange]) -> bool:
+    async def _read_feed(self, name: str, tally: _Tally) -> bool:
         """Read ``name``'s feed from the saved cursor; ``False`` if it failed."""
         cursor = await asyncio.to_thread(self.feed_state.load_cursor, name)
         for _ in range(self.max_feed_pages):
@@ -91,25 +138,55 @@ class Watcher:
                 page = await self.client.feed(name, since=cursor)
             except OrderStatusError as err:
                 log.warning("%s feed failed, fetching its orders instead: %s", name, err)
-                self.failures.append(FetchFailure(name, "", err))
+                self._failed(FetchFailure(name, "", err), tally)
                 return False
-            await self._observe(page.statuses, changes)
+            tally.count(await self.tracker.arecord_many(page.statuses))
             if page.cursor is None or page.cursor == cursor:
                 break
+            saved = await asyncio.to_thread(
+                self.feed_state.save_cursor, name, page.cursor, expected=cursor
+            )
+            if not saved:
+                log.info("%s feed: another watcher moved the cursor on; stopping here", name)
+                break
             cursor = page.cursor
-            await asyncio.to_thread(self.feed_state.save_cursor, name, cursor)
             if not page.statuses:
                 break
         return True
 
-    async def _poll(self, refs: list[OrderRef], changes: list[StatusChange]) -> None:
-        async for result in self.client.fetch_many(refs, concurrency=self.concurrency):
-            if isinstance(result, FetchFailure):
-                log.warning("%s order %r: fetch failed: %s", result.provider,
-                            result.order_id, result.error)
-                self.failures.append(result)
-                continue
-            await self._observe((result,), changes)
+    async def _check_due(self, providers: list[str], now: dt.datetime, tally: _Tally) -> None:
+        """Fetch and record, batch by batch, the orders of ``providers`` due at ``now``.
+
+        A sweep takes at most as many orders as were open when it started: an order it
+        checked is due again later than ``now`` unless the clock went back, and even then
+        the sweep ends.
+        """
+        store, pending = self.tracker.store, list(providers)
+        if not pending:
+            return
+        budget = await asyncio.to_thread(store.count, non_terminal=True)
+        while pending and budget > 0:
+            refs: list[OrderRef] = []
+            for name in list(pending):
+                limit = min(self.batch_size, budget - len(refs))
+                ids = await asyncio.to_thread(
+                    store.claim_due, name, now, limit=limit, lease=self.lease
+                ) if limit > 0 else []
+                if len(ids) < self.batch_size:
+                    pending.remove(name)
+                refs.extend((name, order_id) for order_id in ids)
+            budget -= len(refs)
+            if not refs:
+                return
+            statuses: list[OrderStatus] = []
+            async for result in self.client.fetch_many(refs, concurrency=self.concurrency):
+                if isinstance(result, FetchFailure):
+                    log.warning("%s order %r: fetch failed: %s", result.provider,
+                                result.order_id, result.error)
+                    self._failed(result, tally)
+                else:
+                    statuses.append(result)
+            tally.count(await self.tracker.arecord_many(statuses))
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Sweep every ``interval`` seconds until ``stop`` is set (or the task is cancelled).

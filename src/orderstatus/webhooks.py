@@ -35,8 +35,7 @@ from .errors import (
     OrderStatusError,
     WebhookContentTypeError,
 )
-from .stores import HistoryEntry
-from .tracking import Tracker
+from .tracking import HistoryEntry, Tracker
 
 __all__ = ["MAX_BODY", "WebhookReceiver", "WebhookResponse", "webhook_app"]
 

@@ -11,13 +11,14 @@ import time
 
 import pytest
 
-from orderstatus import ActionReason, OrderState, PaymentState, errors
+from orderstatus import ActionReason, ChangeKind, OrderState, PaymentState, errors
 from orderstatus.cli import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_PROVIDER,
     EXIT_USAGE,
     change_line,
+    change_record,
     exit_code_for,
     status_record,
     status_table,
@@ -73,6 +74,7 @@ def test_status_record_is_plain_json_without_the_raw_payload() -> None:
         "tracking": [{"carrier": "UPS", "number": "1Z", "url": None}],
         "provider_time": "2026-01-02T03:04:05+00:00",
         "observed_at": "2026-01-02T03:04:05+00:00",
+        "partial": False,
     }
 
 
@@ -123,3 +125,29 @@ def test_lines_printed_from_many_threads_never_interleave(
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(say, lines))
     assert sorted(stream.getvalue().splitlines()) == sorted(lines)
+
+
+def test_change_lines_say_what_else_changed() -> None:
+    K, S = ChangeKind, OrderState
+    before = _status(S.IN_PRODUCTION, payment=PaymentState.OPEN, tracking=(), items=(
+        ItemStatus("1", S.IN_PRODUCTION, "making"), ItemStatus("2", S.IN_PRODUCTION, "making")))
+    after = _status(S.IN_PRODUCTION, items=(
+        ItemStatus("1", S.SHIPPED, "sent"), ItemStatus("2", S.IN_PRODUCTION, "making")))
+    change = StatusChange("fakeshop", "F-1", S.IN_PRODUCTION, S.IN_PRODUCTION, (), False, after,
+                          frozenset({K.PAYMENT, K.TRACKING, K.ITEMS}), before, 42)
+    assert change_line(change) == (
+        "fakeshop order 'F-1': payment open -> paid; tracking 1Z; "
+        "items 1 shipped, 2 in_production"
+    )
+    held = _status(S.ACTION_REQUIRED, reason=ActionReason.ADDRESS)
+    fixed = _status(S.ACTION_REQUIRED, reason=ActionReason.ARTWORK)
+    reason = StatusChange("fakeshop", "F-1", S.ACTION_REQUIRED, S.ACTION_REQUIRED, (), False,
+                          fixed, frozenset({K.STATE}), held, 43)
+    assert change_line(reason) == (
+        "fakeshop order 'F-1': action_required (address) -> action_required (artwork) (sent)"
+    )
+    record = json.loads(json.dumps(change_record(change)))
+    assert (record["id"], record["kinds"], record["previous"], record["current"]) == (
+        42, ["items", "payment", "tracking"], "in_production", "in_production")
+    assert record["previous_status"]["payment"] == "open"
+    assert "raw" not in record["status"]

@@ -172,10 +172,19 @@ def test_from_type_order_status_works_through_the_entry_point(status: OrderStatu
 # -- histories --------------------------------------------------------------------------------
 
 
+def item_states(status: OrderStatus) -> list[tuple[str, OrderState]]:
+    return sorted((i.item_id, i.state) for i in status.items)
+
+
 def check_history(history: StatusHistory) -> None:
     assert history.truth, "a history has at least one walk step"
     for earlier, later in itertools.pairwise(history.truth):
-        assert lifecycle.can_transition(earlier.state, later.state), history.states
+        if earlier.state is not later.state:
+            assert lifecycle.can_transition(earlier.state, later.state), history.states
+        else:  # a detail step: something else a platform acts on changed
+            assert (earlier.reason, earlier.payment, set(earlier.tracking),
+                    item_states(earlier)) != (later.reason, later.payment,
+                                              set(later.tracking), item_states(later))
         assert earlier.observed_at < later.observed_at
         if earlier.provider_time is not None:
             assert later.provider_time is not None
@@ -228,6 +237,32 @@ def test_each_mess_is_actually_produced() -> None:
     assert all(found.values()), found
 
 
+@settings(max_examples=200)
+@given(os_st.status_histories(provider="gooten", details=True, duplicates=True, reorder=True,
+                              unknowns=True, max_size=10))
+def test_detailed_histories_hold_the_truth_too(history: StatusHistory) -> None:
+    check_history(history)
+    assert len(history.observations) <= 10
+
+
+def test_each_detail_is_actually_produced() -> None:
+    found = {"payment": False, "tracking": False, "item": False}
+
+    @settings(max_examples=300)
+    @given(os_st.status_histories(provider="gooten", details=True))
+    def look(history: StatusHistory) -> None:
+        for a, b in itertools.pairwise(history.truth):
+            if a.state is not b.state:
+                continue
+            found["payment"] |= a.payment is not b.payment
+            found["tracking"] |= set(a.tracking) != set(b.tracking)
+            found["item"] |= item_states(a) != item_states(b)
+            assert lifecycle.aggregate(i.state for i in b.items) is b.state
+
+    look()
+    assert all(found.values()), found
+
+
 @given(st.from_type(StatusHistory))
 def test_from_type_status_history(history: StatusHistory) -> None:
     check_history(history)
@@ -250,6 +285,7 @@ def test_from_type_status_history(history: StatusHistory) -> None:
         (os_st.json_values(texts=[1]), r"texts=\[1\] must be a sequence of strings"),  # type: ignore[list-item]
         (os_st.json_values(max_leaves=0), "max_leaves=0 must be an integer of at least 1"),
         (os_st.json_mutations({}, values=[1]), r"values=\[1\] must be a Hypothesis strategy"),  # type: ignore[arg-type]
+        (os_st.status_histories(details=1), "details=1 must be a bool"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_arguments_fail_at_draw_time_not_before(

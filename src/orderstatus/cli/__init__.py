@@ -8,6 +8,7 @@ Commands::
     orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track]
     orderstatus update REF --to STATE [--dry-run] [--json]
     orderstatus watch [--interval S] [--once] [--store PATH] [--json]
+    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store PATH] [--json]
     orderstatus serve [--host H] [--port P] [--store PATH]
     orderstatus sandbox [PROVIDER...]
     orderstatus new-provider NAME [--dir DIR]
@@ -25,13 +26,14 @@ input file); 3 configuration error
 (missing or invalid settings, unknown provider, credentials refused, missing uvicorn);
 4 provider error (unavailable, rate limited, unreadable answer, outcome unknown);
 130 interrupted: Ctrl-C cancels the work in flight and stops a one-off command (``watch
---once`` included) at once. The serving commands (``watch``, ``serve``, ``sandbox``) stop with
-0 on Ctrl-C or SIGTERM, at any moment; signals while a command stops are ignored (see
-:mod:`.stopping`). Errors are one line on stderr, never a traceback.
+--once`` included) at once. The serving commands (``watch``, ``changes --follow``, ``serve``,
+``sandbox``) stop with 0 on Ctrl-C or SIGTERM, at any moment; signals while a command stops
+are ignored (see :mod:`.stopping`). Errors are one line on stderr, never a traceback.
 
 The package: :mod:`.common` (exit codes, errors), :mod:`.output` (lines, JSON, tables, progress),
 :mod:`.inputs` (settings, store, order references), the commands in :mod:`.reference`,
-:mod:`.orders` and :mod:`.running`, :mod:`.parser`, and :mod:`.stopping` (signals).
+:mod:`.orders`, :mod:`.running` and :mod:`.changes`, :mod:`.parser`, and :mod:`.stopping`
+(signals).
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args = build_parser().parse_args(argv)
             except SystemExit as done:  # --help, --version, usage errors
                 return int(done.code or 0)
-            serving = args.serving and not getattr(args, "once", False)
+            # watch --once and changes without --follow end by themselves: one-off commands
+            serving = (args.serving and not getattr(args, "once", False)
+                       and getattr(args, "follow", True))
             if args.serving:
                 stop.take(signal.SIGTERM)
             _setup_logging(args.verbose)

@@ -21,9 +21,9 @@ from orderstatus.errors import ConfigurationError, OrderStatusError, TransitionN
 from orderstatus.lifecycle import MAIN_LINE, OrderState
 from orderstatus.plugins import Registration, default_registry
 from orderstatus.provider import Provider
-from orderstatus.stores import MemoryStore, Outcome
+from orderstatus.stores import MemoryStore
 from orderstatus.tables import to_text
-from orderstatus.tracking import Tracker
+from orderstatus.tracking import Outcome, Tracker
 from orderstatus.webhooks import WebhookReceiver, webhook_app
 
 from .output import change_line, status_table
@@ -166,7 +166,7 @@ def run_demo(say: Say) -> int:
             "orderstatus-gooten"
         )
     changes: list[Any] = []
-    tracker = Tracker(MemoryStore(), on_change=changes.append)
+    tracker = Tracker(MemoryStore(), on_change=changes.append, keep_duplicates=True)
     with contextlib.ExitStack() as stack:
         say(f"orderstatus demo: {len(regs)} provider sandboxes, a webhook receiver and a "
             "tracker, all on loopback\n")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from orderstatus.models import OrderStatus, StatusChange
+    from orderstatus.models import ItemStatus, OrderStatus, StatusChange
     from orderstatus.tables import Table
 
 __all__ = [
@@ -94,7 +94,7 @@ def status_record(status: OrderStatus) -> dict[str, Any]:
     )
 
 
-def state_text(status: OrderStatus) -> str:
+def state_text(status: OrderStatus | ItemStatus) -> str:
     """The state, with its reason when it has one: ``action_required (address)``."""
     return f"{status.state} ({status.reason})" if status.reason else str(status.state)
 
@@ -119,27 +119,54 @@ def status_table(statuses: Iterable[OrderStatus], title: str = "Orders") -> Tabl
     )
 
 
+def _parcels(status: OrderStatus) -> str:
+    return ", ".join(t.number or t.url or t.carrier or "?" for t in status.tracking) or "none"
+
+
+def _items(status: OrderStatus) -> str:
+    shown = [f"{i.item_id} {state_text(i)}" for i in status.items[:5]]
+    more = len(status.items) - len(shown)
+    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "") if shown else "none"
+
+
 def change_line(change: StatusChange) -> str:
-    """One readable line about a change: previous -> current, skipped states, anomalies."""
-    native = change.status.native_status
+    """One readable line about a change: the state move (skipped states, anomalies), and
+    the payment, tracking and items when they changed."""
+    from orderstatus.models import ChangeKind
+
+    status, before = change.status, change.previous_status
     where = f"{change.provider} order {change.order_id!r}"
     if change.previous is None:
-        return f"{where}: first seen {change.current} ({native})"
-    text = f"{where}: {change.previous} -> {change.current} ({native})"
-    if change.skipped:
-        text += f"; skipped {', '.join(s.value for s in change.skipped)}"
-    if change.anomaly:
-        text += "; anomaly: not a lifecycle move, applied anyway"
-    return text
+        return f"{where}: first seen {state_text(status)} ({status.native_status})"
+    parts = []
+    if ChangeKind.STATE in change.kinds:
+        was = state_text(before) if before is not None else str(change.previous)
+        move = f"{was} -> {state_text(status)} ({status.native_status})"
+        if change.skipped:
+            move += f"; skipped {', '.join(s.value for s in change.skipped)}"
+        if change.anomaly:
+            move += "; anomaly: not a lifecycle move, applied anyway"
+        parts.append(move)
+    if ChangeKind.PAYMENT in change.kinds:
+        paid = before.payment if before is not None else None
+        parts.append(f"payment {paid or 'none'} -> {status.payment or 'none'}")
+    if ChangeKind.TRACKING in change.kinds:
+        parts.append(f"tracking {_parcels(status)}")
+    if ChangeKind.ITEMS in change.kinds:
+        parts.append(f"items {_items(status)}")
+    return f"{where}: {'; '.join(parts)}"
 
 
 def change_record(change: StatusChange) -> dict[str, Any]:
     """A change as a JSON-ready mapping."""
+    before = change.previous_status
     return {
-        "provider": change.provider, "order_id": change.order_id,
+        "id": change.id, "provider": change.provider, "order_id": change.order_id,
+        "kinds": sorted(k.value for k in change.kinds),
         "previous": change.previous.value if change.previous else None,
         "current": change.current.value, "skipped": [s.value for s in change.skipped],
         "anomaly": change.anomaly, "status": status_record(change.status),
+        "previous_status": status_record(before) if before is not None else None,
     }
 
 

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
+from .changes import cmd_changes
 from .common import EXIT_USAGE
 from .orders import cmd_fetch, cmd_update
 from .reference import cmd_lifecycle, cmd_mappings, cmd_providers
@@ -46,6 +47,7 @@ _port = _checked(int, "a port number", lambda n: 0 <= n <= 65535,
                  "is not a port number (0 to 65535)")
 _seconds = _checked(float, "a number of seconds", lambda s: math.isfinite(s) and s > 0,
                     "seconds: must be more than 0")
+_change_id = _checked(int, "a change id", lambda n: n >= 0, "is less than 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,12 +112,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--dry-run", action="store_true",
                      help="fetch and check the provider's rules; send nothing")
 
-    sub = add("watch", cmd_watch, "re-fetch open tracked orders and print their changes",
+    sub = add("watch", cmd_watch, "check due tracked orders and print their changes",
               config, store, json_flag, concurrency, serving=True)
-    sub.add_argument("--interval", type=_seconds, default=300.0,
-                     help="seconds between sweeps")
+    sub.add_argument("--interval", type=_seconds, default=60.0,
+                     help="seconds between sweeps (each order is checked when it is due)")
     sub.add_argument("--once", action="store_true",
                      help="one sweep, then exit (interrupted: 130, like any one-off command)")
+
+    sub = add("changes", cmd_changes, "print the tracker's stored changes, oldest first",
+              store, json_flag, serving=True)
+    start = sub.add_mutually_exclusive_group()
+    start.add_argument("--after", type=_change_id, default=0, metavar="ID",
+                       help="only changes with ids above ID (default: every stored change)")
+    start.add_argument("--consumer", metavar="NAME",
+                       help="as the named consumer: its unacknowledged changes, acknowledged "
+                       "once printed")
+    sub.add_argument("--follow", action="store_true",
+                     help="keep printing new changes until interrupted (then exit 0)")
+    sub.add_argument("--interval", type=_seconds, default=1.0,
+                     help="with --follow: seconds between looks for new changes")
 
     sub = add("serve", cmd_serve, "serve the webhook receiver", config, store, serving=True)
     sub.add_argument("--host", default="127.0.0.1")

@@ -23,7 +23,7 @@ again."""
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    """Re-fetch (or read feeds of) non-terminal tracked orders; print changes as they happen.
+    """Check the tracked orders that are due (or read feeds); print changes as they happen.
 
     A stop signal cancels the sweep in flight: what it recorded stays, the rest stays due.
     """
@@ -36,17 +36,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
             require(client)
             watcher = Watcher(client, tracker, interval=args.interval,
                               concurrency=args.concurrency)
-            open_orders = len(tracker.tracked(non_terminal=True))
+            open_orders = tracker.count(non_terminal=True)
             say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
                 f" (store: {store_path(args)})", err=True)
             if not args.once:
                 await watcher.run()  # sweeps until the stop signal cancels it
                 return EXIT_OK
             with quiet("orderstatus.watch"):  # failures are reported below, once
-                await watcher.sweep()
+                report = await watcher.sweep()
             for failure in watcher.failures:
                 error_line(f"fetch failed: {failure.error}")
-            return EXIT_FAILED if watcher.failures else EXIT_OK
+            if report.failed > len(watcher.failures):
+                error_line(f"... and {report.failed - len(watcher.failures)} more failures")
+            return EXIT_FAILED if report.failed else EXIT_OK
 
     try:
         return stopping.run(run)

@@ -26,7 +26,7 @@ def _hypothesis_setup_hook() -> None:
     def status_histories() -> st.SearchStrategy[StatusHistory]:
         from .strategies import status_histories
 
-        return status_histories(duplicates=True, reorder=True, unknowns=True)
+        return status_histories(duplicates=True, reorder=True, unknowns=True, details=True)
 
     st.register_type_strategy(OrderStatus, st.deferred(order_statuses))
     st.register_type_strategy(StatusHistory, st.deferred(status_histories))

@@ -14,12 +14,14 @@ __all__ = ["StatusHistory"]
 class StatusHistory:
     """One order's life as a provider lived it, and as its observations arrived.
 
-    ``truth`` is the legal walk through the lifecycle, in the order it happened: every
-    successive pair satisfies :func:`orderstatus.lifecycle.can_transition`, and timestamps
-    (``provider_time`` when set, and ``observed_at``) strictly increase along it.
-    ``observations`` is what a tracker receives, in delivery order: the walk, plus any
-    duplicates, unknown statuses and reordering that were asked for. Every observation of the
-    walk keeps its timestamps, so the true order can always be recovered by sorting.
+    ``truth`` is the order's life, in the order it happened: each step is a change a
+    platform acts on; where the state moves, successive states satisfy
+    :func:`orderstatus.lifecycle.can_transition` (other steps change the payment, the
+    tracking or one item's state), and timestamps (``provider_time`` when set, and
+    ``observed_at``) strictly increase along it.
+    ``observations`` is what a tracker receives, in delivery order: the steps, plus any
+    duplicates, unknown statuses and reordering that were asked for. Every observation of a
+    step keeps its timestamps, so the true order can always be recovered by sorting.
     """
 
     provider: str
@@ -27,16 +29,16 @@ class StatusHistory:
     order_id: str
     """The one order every observation is about."""
     truth: tuple[OrderStatus, ...]
-    """The legal walk, oldest first (never contains ``unknown``)."""
+    """The order's life, oldest first (never contains ``unknown``)."""
     observations: tuple[OrderStatus, ...]
     """What arrives, in delivery order."""
 
     @property
     def final(self) -> OrderStatus:
-        """The last status of the walk: where a correct tracker ends up."""
+        """The last status of the order's life: where a correct tracker ends up."""
         return self.truth[-1]
 
     @property
     def states(self) -> tuple[OrderState, ...]:
-        """The canonical states of the walk, oldest first."""
+        """The canonical state at each step of the order's life, oldest first."""
         return tuple(status.state for status in self.truth)

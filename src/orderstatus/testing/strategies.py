@@ -23,10 +23,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from orderstatus.lifecycle import TRANSITIONS, ActionReason, OrderState, PaymentState
+from orderstatus.lifecycle import TRANSITIONS, ActionReason, OrderState, PaymentState, aggregate
 from orderstatus.mapping import StatusMapper
 from orderstatus.models import OrderStatus, Tracking
 from orderstatus.plugins import Registry, default_registry
@@ -289,16 +290,17 @@ def _order_statuses(
 def status_histories(
     *, provider: str | type[Provider] | None = None, registry: Registry | None = None,
     per_item: bool | None = None, duplicates: bool = False, reorder: bool = False,
-    unknowns: bool = False, max_size: int = 10,
+    unknowns: bool = False, details: bool = False, max_size: int = 10,
 ) -> st.SearchStrategy[StatusHistory]:
     """Sequences of observations of one order that a real provider could produce.
 
-    Draws a :class:`StatusHistory`: ``.truth`` is a legal walk through
-    :data:`~orderstatus.lifecycle.TRANSITIONS` (jumps that skip states included) over the
-    states the provider's table can express, with strictly increasing ``provider_time``
-    (or ``None`` throughout, for providers without timestamps) and ``observed_at``;
-    ``.observations`` is what arrives. Shrinks towards a short walk from ``created`` that
-    arrives in order.
+    Draws a :class:`StatusHistory`: ``.truth`` is the order's life, each step a change a
+    platform acts on: a legal move through :data:`~orderstatus.lifecycle.TRANSITIONS` (jumps
+    that skip states included) over the states the provider's table can express, or, with
+    ``details``, a change that leaves the order's state alone; with strictly increasing
+    ``provider_time`` (or ``None`` throughout, for providers without timestamps) and
+    ``observed_at``. ``.observations`` is what arrives. Shrinks towards a short walk from
+    ``created`` that arrives in order.
 
     Args:
         provider: a provider name, a Provider subclass, or ``None`` for the generic table.
@@ -308,18 +310,21 @@ def status_histories(
         reorder: deliver observations in any order (each keeps its timestamps).
         unknowns: mix in observations whose native status the table does not map; they
             sit between walk steps in time and are not part of ``truth``.
+        details: mix in steps that change the payment (to another payment state), the
+            tracking of a shipped order, or one item's state (a legal move that leaves the
+            order's aggregate state where it is), wherever the order allows one.
         max_size: most observations in all (at least 1).
     """
 
     def build() -> st.SearchStrategy[StatusHistory]:
         for name, flag in (("duplicates", duplicates), ("reorder", reorder),
-                           ("unknowns", unknowns)):
+                           ("unknowns", unknowns), ("details", details)):
             _check_bool(name, flag)
         if per_item is not None:
             _check_bool("per_item", per_item)
         size = _check_size("max_size", max_size, 1)
         return _histories(_resolve(provider, registry), per_item, duplicates, reorder,
-                          unknowns, size)
+                          unknowns, details, size)
 
     return _lazy(build)
 
@@ -343,44 +348,108 @@ def _walks(draw: st.DrawFn, states: frozenset[OrderState], length: int) -> list[
     return walk
 
 
+@attrs.frozen
+class _Order:
+    """What the provider knows of the order at one moment: the inputs of a parsed answer."""
+
+    natives: tuple[str, ...]
+    """One native status per item (the order's own, repeated, for order-level shapes)."""
+    payment: str | None
+    tracking: Tracking | None
+
+
+_DETAIL = "detail"
+
+
+def _item_moves(order: _Order, mapper: StatusMapper) -> list[tuple[str, ...]]:
+    """Every order whose items differ from ``order``'s in one item's state, by a legal move
+    that leaves the aggregate state where it is."""
+    states = [mapper.native(n).state for n in order.natives]
+    overall = aggregate(states)
+    moves = []
+    for n, state in enumerate(states):
+        for other in sorted(mapper.provider.native_statuses):
+            moved = mapper.native(other).state
+            if moved is OrderState.UNKNOWN or moved not in TRANSITIONS[state]:
+                continue
+            after = [*order.natives[:n], other, *order.natives[n + 1:]]
+            if aggregate(mapper.native(a).state for a in after) is overall:
+                moves.append(tuple(after))
+    return moves
+
+
+@st.composite
+def _details(draw: st.DrawFn, order: _Order, mapper: StatusMapper,
+             per_item: bool) -> _Order | None:
+    """``order`` with its payment, tracking or one item's state changed (``None``: no such
+    change is possible now)."""
+    payments = mapper.provider.payment_statuses
+    current = mapper.payment(order.payment) if order.payment is not None else None
+    options: list[Callable[[], _Order]] = []
+    other_payments = sorted(n for n, state in payments.items() if state is not current)
+    if other_payments:
+        options.append(lambda: attrs.evolve(
+            order, payment=draw(st.sampled_from(other_payments))))
+    if any(mapper.native(n).state in _SHIPPED for n in order.natives):
+        options.append(lambda: attrs.evolve(
+            order, tracking=draw(_trackings().filter(lambda t: t != order.tracking))))
+    moves = _item_moves(order, mapper) if per_item and len(order.natives) > 1 else []
+    if moves:
+        options.append(lambda: attrs.evolve(order, natives=draw(st.sampled_from(moves))))
+    if not options:
+        return None
+    return draw(st.sampled_from(options))()
+
+
 @st.composite
 def _histories(
     draw: st.DrawFn, cls: type[Provider], per_item: bool | None, duplicates: bool,
-    reorder: bool, unknowns: bool, max_size: int,
+    reorder: bool, unknowns: bool, details: bool, max_size: int,
 ) -> StatusHistory:
     mapper = StatusMapper(cls)
     by_state = _natives_by_state(mapper)
     walk = draw(_walks(frozenset(by_state), draw(st.integers(1, max_size))))
-    # Each event is a walk step (its state) or an unknown status (None), in true order.
-    events: list[OrderState | None] = list(walk)
+    # Each event is a walk step (its state), a detail step, or an unknown status (None), in
+    # true order; the first is always a walk step.
+    events: list[OrderState | str | None] = list(walk)
+    if details:
+        for _ in range(draw(st.integers(0, max_size - len(events)))):
+            events.insert(draw(st.integers(1, len(events))), _DETAIL)
     if unknowns:
         for _ in range(draw(st.integers(0, max_size - len(events)))):
             events.insert(draw(st.integers(0, len(events))), None)
 
     shape = draw(st.booleans()) if per_item is None else per_item
     count = draw(st.integers(1, 3)) if shape else draw(st.integers(1, 2))
-    order_id, payment = draw(_order_ids()), draw(_payments(cls))
-    tracking = draw(st.none() | _trackings())
+    order_id = draw(_order_ids())
+    order = _Order((), draw(_payments(cls)), draw(st.none() | _trackings()))
     stamped = draw(st.booleans())
     lag = dt.timedelta(seconds=draw(st.integers(0, 600)))
     moment = draw(_times())
 
     statuses: list[OrderStatus] = []
     truth: list[OrderStatus] = []
-    for state in events:
-        moment += dt.timedelta(seconds=draw(st.integers(1, 3 * 86400)))
-        if state is None:
-            natives = [draw(_unmapped(cls))] * count
+    for event in events:
+        if event is _DETAIL:
+            changed = draw(_details(order, mapper, shape))
+            if changed is None:
+                continue
+            order, seen = changed, changed
+        elif event is None:
+            seen = attrs.evolve(order, natives=(draw(_unmapped(cls)),) * count)
         else:
-            choices = st.sampled_from(by_state[state])
+            assert isinstance(event, OrderState)
+            choices = st.sampled_from(by_state[event])
             natives = [draw(choices) for _ in range(count)] if shape else [draw(choices)] * count
+            order = seen = attrs.evolve(order, natives=tuple(natives))
+        moment += dt.timedelta(seconds=draw(st.integers(1, 3 * 86400)))
         parsed = _parsed(
-            order_id, natives, per_item=shape, mapper=mapper, payment=payment,
-            tracking=tracking, provider_time=moment if stamped else None,
+            order_id, seen.natives, per_item=shape, mapper=mapper, payment=seen.payment,
+            tracking=seen.tracking, provider_time=moment if stamped else None,
         )
         status = mapper.to_status(parsed, observed_at=moment + lag)
         statuses.append(status)
-        if state is not None:
+        if event is not None:
             truth.append(status)
 
     if duplicates:
