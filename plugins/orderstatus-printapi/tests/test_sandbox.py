@@ -3,11 +3,12 @@ recorded and documented answers have, OAuth, payment set-up and expiry."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from orderstatus_printapi import PrintApiSandbox
+from orderstatus_printapi import PrintApiSandbox, format_provider_time
 
 from orderstatus import Client, OrderState, PaymentState
 from orderstatus.testing.asgi import serve
@@ -76,7 +77,8 @@ def test_an_order_answers_in_the_recorded_shape(sandbox, served):
     order_id = sandbox.create_order()
     data = served.get(f"v2/orders/{order_id}").json()
     assert json_shape(data) == json_shape(recorded("order-placed"))
-    assert data["dateTime"] == "2026-01-01T01:00:00"  # creation time, Amsterdam, no zeros
+    # the creation time, Amsterdam wall-clock time, trailing zeros left out
+    assert data["dateTime"] == format_provider_time(sandbox.orders[order_id].created_at)
     sandbox.set_status(order_id, "DownloadFailed")
     failed = served.get(f"v2/orders/{order_id}").json()
     assert json_shape(failed) == json_shape(recorded("order-download-failed"))
@@ -119,8 +121,9 @@ def test_the_feed_echoes_since_in_the_recorded_shape(sandbox, served):
     answer = served.get("v2/sync/statuses", params={"since": "2025-03-24T13:00:00"}).json()
     assert answer["since"] == "2025-03-24T13:00:00"
     assert json_shape(answer) == json_shape(recorded("sync-statuses"))
-    later = served.get("v2/sync/statuses", params={"since": "2026-01-01T01:00:00"}).json()
-    assert later == {"since": "2026-01-01T01:00:00", "results": []}
+    since = format_provider_time(sandbox.clock.now() + dt.timedelta(seconds=1))
+    later = served.get("v2/sync/statuses", params={"since": since}).json()
+    assert later == {"since": since, "results": []}
 
 
 def test_the_token_answers_in_the_recorded_shape(sandbox, served):

@@ -14,6 +14,7 @@ from orderstatus_printapi import PrintApiSandbox
 from orderstatus import OrderState, PaymentState
 from orderstatus.errors import InvalidWebhookError, OrderNotFoundError
 from orderstatus.testing.asgi import asgi_app, serve
+from orderstatus.testing.sandbox import EPOCH, SandboxClock
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -73,7 +74,8 @@ def test_a_payment_set_up_and_its_expiry_are_notified(api, sandbox):
     assert (status.state, status.payment) == (OrderState.CANCELLED, PaymentState.CANCELLED)
 
 
-def test_sandbox_follows_the_documented_retry_schedule(sandbox):
+def test_sandbox_follows_the_documented_retry_schedule():
+    sandbox = PrintApiSandbox(clock=SandboxClock(start=EPOCH))  # exact gaps: a frozen clock
     with receiving(sandbox, status=503) as receiver:
         order_id = sandbox.create_order()
         sandbox.set_status(order_id, "Processing")

@@ -45,23 +45,32 @@ EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class SandboxClock:
-    """The sandbox's notion of now; moves only when told to."""
+    """The sandbox's notion of now, which :meth:`advance` moves forward on demand.
 
-    def __init__(self, start: dt.datetime = EPOCH) -> None:
-        self._now = start
+    By default it is this machine's clock plus every advance so far, so the times a sandbox
+    writes (a feed entry's date, say) compare with the clients' ``observed_at`` as a real
+    provider's do: a change made after a fetch was sent is dated after it. With ``start``, it
+    is frozen at ``start`` and moves only when advanced, for tests that check exact times (its
+    dates then do not compare with ``observed_at``).
+    """
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self._start = start
+        self._offset = dt.timedelta()
         self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
+        base = self._start if self._start is not None else dt.datetime.now(dt.timezone.utc)
         with self._lock:
-            return self._now
+            return base + self._offset
 
     def advance(self, seconds: float) -> dt.datetime:
         """Move the clock forward and return the new now."""
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
         with self._lock:
-            self._now += dt.timedelta(seconds=seconds)
-            return self._now
+            self._offset += dt.timedelta(seconds=seconds)
+        return self.now()
 
 
 @attrs.define

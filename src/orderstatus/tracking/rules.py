@@ -56,14 +56,20 @@ def _compare(a: dt.datetime | None, b: dt.datetime | None) -> int:
 def is_older(status: OrderStatus, than: OrderStatus) -> bool:
     """Whether ``status`` was true before ``than``.
 
-    Compares the provider's own timestamps when both observations carry one, and
-    ``observed_at`` (when the request was sent) otherwise, or when the provider's timestamps
-    are equal.
+    Each observation is dated by when its status is known to have been true: the provider's
+    own timestamp (when the status became true) where it gives one, else ``observed_at`` (when
+    the request was sent: the answer is at least that recent). So a feed entry dated before a
+    fetch was sent is older than that fetch, and a fetch sent after it is newer. Equal dates
+    fall back to ``observed_at``.
     """
-    by_provider = _compare(status.provider_time, than.provider_time)
-    if by_provider:
-        return by_provider < 0
+    by_date = _compare(_known_true_at(status), _known_true_at(than))
+    if by_date:
+        return by_date < 0
     return _compare(status.observed_at, than.observed_at) < 0
+
+
+def _known_true_at(status: OrderStatus) -> dt.datetime | None:
+    return status.provider_time if status.provider_time is not None else status.observed_at
 
 
 def _moved_with_order(items: tuple[ItemStatus, ...], record: OrderStatus,
