@@ -30,8 +30,8 @@ WIDTH = 1280
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The docs built exactly as CI builds them."""
     out = tmp_path_factory.mktemp("site")
-    build = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+    build = subprocess.run(  # never --quiet: it hides the warnings that --strict fails on
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     if build.returncode:

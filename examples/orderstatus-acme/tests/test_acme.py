@@ -1,6 +1,5 @@
 """Acme Print's own behaviour, through the orderstatus pytest plugin's fixtures."""
 
-# --8<-- [start:fixtures]
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +47,6 @@ def test_lines_aggregate_and_keep_their_own_status(
         assert [i.native_status for i in status.items] == ["shipped", "needs_artwork"]
         assert status.tracking[0].carrier == "AcmePost"
         assert status.provider_time == sandbox.clock.now()
-# --8<-- [end:fixtures]
 
 
 def test_update_is_checked_before_sending_and_acme_answers_409_otherwise(
