@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
+from ._version import __version__
 from .errors import ConfigurationError, OrderStatusError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
@@ -38,7 +39,7 @@ OrderRef = tuple[str, str]
 """``(provider, order_id)``."""
 FetchResult = OrderStatus | FetchFailure
 _DEFAULT_HEADERS = {
-    "user-agent": "orderstatus/0.1 (+https://pypi.org/project/orderstatus/)",
+    "user-agent": f"orderstatus/{__version__} (+https://pypi.org/project/orderstatus/)",
     "accept": "application/json",
 }
 
