@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LICENSE = (ROOT / "LICENSE").read_text()
 PLUGINS = ["plugins/orderstatus-printapi", "plugins/orderstatus-gooten",
            "examples/orderstatus-acme", "tests/fakeshop"]
+RECIPES = ["examples/django-webhooks", "examples/celery-jobs"]
 _BUILD = ("import sys, hatchling.build as b; print(b.build_sdist(sys.argv[1])); "
           "print(b.build_wheel(sys.argv[1]))")
 
@@ -62,7 +63,7 @@ class Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     scaffolded = new_provider("shop", tmp_path_factory.mktemp("scaffold"))
-    projects = {".": ROOT, **{p: ROOT / p for p in PLUGINS}, "scaffold": scaffolded}
+    projects = {".": ROOT, **{p: ROOT / p for p in [*PLUGINS, *RECIPES]}, "scaffold": scaffolded}
     return {name: Built(path, tmp_path_factory.mktemp("dist")) for name, path in projects.items()}
 
 
@@ -94,9 +95,11 @@ def test_one_version_everywhere(built: dict[str, Built]) -> None:
             == orderstatus_printapi.__version__)
 
 
-def test_plugins_pin_the_core_they_were_written_for(built: dict[str, Built]) -> None:
+def test_plugins_and_recipes_pin_the_core_they_were_written_for(
+    built: dict[str, Built]
+) -> None:
     expected = Requirement(core_requirement())
-    for name in [*PLUGINS, "scaffold"]:
+    for name in [*PLUGINS, *RECIPES, "scaffold"]:
         assert built[name].requires()["orderstatus"].specifier == expected.specifier, name
 
 
@@ -121,5 +124,5 @@ def test_the_core_and_the_plugins_say_where_they_live(built: dict[str, Built]) -
 def test_every_licence_file_in_the_repository_is_the_same() -> None:
     copies = [p for p in ROOT.glob("**/LICENSE") if ".venv" not in p.parts
               and "vendor" not in p.parts]
-    assert len(copies) == 5
+    assert len(copies) == 1 + len(PLUGINS) + len(RECIPES)
     assert all(p.read_text() == LICENSE for p in copies)
