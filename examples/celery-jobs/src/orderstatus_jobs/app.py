@@ -23,5 +23,6 @@ app.conf.update(
 )
 if folder := os.environ.get("CELERY_FILESYSTEM_FOLDER"):
     app.conf.broker_transport_options = {
-        "data_folder_in": folder, "data_folder_out": folder, "polling_interval": 0.1,
+        "data_folder_in": folder, "data_folder_out": folder,
+        "control_folder": os.path.join(folder, "control"), "polling_interval": 0.1,
     }
