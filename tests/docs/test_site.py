@@ -102,6 +102,13 @@ def test_the_checks_see_what_the_stylesheet_fixes(site_url: str, browser: Browse
     assert any(line.startswith("acme: ") for line in found["tutorial/"]["cut"])
 
 
+def test_only_pages_with_a_diagram_load_mermaid(site: Path) -> None:
+    pages = {page: page.read_text() for page in site.rglob("*.html")}
+    with_diagram = {page for page, html in pages.items() if 'class="mermaid"' in html}
+    assert with_diagram == {page for page, html in pages.items() if "mermaid.min.js" in html}
+    assert site / "lifecycle" / "index.html" in with_diagram
+
+
 def _find(node: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """Nodes called ``name`` under ``node``, through shadow roots."""
     found = [node] if node.get("nodeName", "").lower() == name else []
