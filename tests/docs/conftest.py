@@ -14,12 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from orderstatus.testing.wsgi import running
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH = 1280
@@ -50,12 +51,8 @@ def site_url(site: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with running(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def _executables() -> tuple[str, str]:

@@ -8,9 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import wsgiref.simple_server
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,14 +26,10 @@ from orderstatus_printapi import PrintApiSandbox
 
 from orderstatus import SQLiteStore, Tracker, default_registry
 from orderstatus.settings import env_names
+from orderstatus.testing import wsgi
 from orderstatus.testing.asgi import serve
 
 BROKER = Path(os.environ["CELERY_FILESYSTEM_FOLDER"])
-
-
-class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +100,8 @@ def worker(environment: dict[str, str], workdir: Path) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def receiver_url(environment: dict[str, str]) -> Iterator[str]:
     """The receiver's WSGI application behind a real server on loopback."""
-    server = wsgiref.simple_server.make_server("127.0.0.1", 0, receiver.application,
-                                               handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with wsgi.serve(receiver.application) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import wsgiref.simple_server
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,7 @@ from orders_site.wsgi import application
 
 from orderstatus import Registry, SQLiteStore, Tracker
 from orderstatus.settings import env_names
-
-
-class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from orderstatus.testing.wsgi import serve
 
 
 @pytest.fixture
@@ -44,16 +38,10 @@ def site(
         variables = env_names(name, orderstatus_registry.provider(name).settings_class)
         for field, value in settings.items():
             monkeypatch.setenv(variables[field], str(value))
-    server = wsgiref.simple_server.make_server("127.0.0.1", 0, application, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    with override_settings(ORDERSTATUS_STORE=str(store)):
-        thread.start()
+    with override_settings(ORDERSTATUS_STORE=str(store)), serve(application) as url:
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
+            yield url
         finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
             orders.close()
 
 
