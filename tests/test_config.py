@@ -8,6 +8,7 @@ import httpx
 import pytest
 from orderstatus_fakeshop import API_KEY, FakeshopSandbox
 
+import orderstatus
 from orderstatus import AsyncClient, Client, ConfigurationError, Secret, UnknownProviderError
 
 
@@ -94,7 +95,7 @@ def test_requests_carry_the_user_agent_and_encoded_ids() -> None:
 
     with Client({"fakeshop": {"api_key": API_KEY}}, transport=httpx.MockTransport(handler)) as c:
         c.fetch("fakeshop", "é-1")
-    assert seen[0].headers["user-agent"].startswith("orderstatus/")
+    assert seen[0].headers["user-agent"].startswith(f"orderstatus/{orderstatus.__version__} ")
     assert seen[0].url.raw_path.startswith(b"/v1/orders/%C3%A9-1?")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import sys
 import unittest
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import orderstatus
 from orderstatus import Registry
-from orderstatus.scaffold import new_provider, project_names
+from orderstatus.scaffold import core_requirement, new_provider, project_names
 from orderstatus.testing import conformance
 
 FILES = [
+    "LICENSE",
     "README.md",
     "pyproject.toml",
     "src/orderstatus_shop_one/__init__.py",
@@ -47,6 +50,26 @@ def test_the_pyproject_declares_the_entry_point(project: Path) -> None:
         ("[tool.hatch.build.targets.wheel]", 'packages = ["src/orderstatus_shop_one"]'),
     ]:
         assert line in text.split(section, 1)[1].split("\n[", 1)[0], (section, line)
+
+
+def test_the_plugin_declares_the_core_it_was_made_for_and_its_licence(project: Path) -> None:
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'dependencies = ["{core_requirement(orderstatus.__version__)}", ' in pyproject
+    assert '\nlicense = "MIT"' in pyproject
+    licence = (project / "LICENSE").read_text()
+    assert licence.startswith("MIT License\n\nCopyright (c) ")
+    assert f"{dt.date.today().year} the orderstatus-shop-one authors" in licence
+
+
+@pytest.mark.parametrize(("version", "requirement"), [
+    ("0.1.0", "orderstatus>=0.1,<0.2"),
+    ("0.12.3.dev1", "orderstatus>=0.12,<0.13"),
+    ("1.4.2", "orderstatus>=1.4,<2"),
+])
+def test_the_core_range_is_one_minor_before_1_0_and_one_major_after(
+    version: str, requirement: str
+) -> None:
+    assert core_requirement(version) == requirement
 
 
 def test_names_are_derived_from_the_provider_name() -> None:

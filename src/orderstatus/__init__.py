@@ -28,6 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import errors, lifecycle
+from ._version import __version__
 from .client import AsyncClient, Client, OrderRef
 from .errors import (
     AuthenticationError,
@@ -81,7 +82,6 @@ if TYPE_CHECKING:
     from .watch import Watcher
     from .webhooks import WebhookReceiver, WebhookResponse, webhook_app
 
-__version__ = "0.1.0"
 
 # Imported on first use, so that ``import orderstatus`` stays light (no sqlite3, no receiver).
 _LAZY = {

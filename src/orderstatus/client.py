@@ -20,6 +20,7 @@ from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
 from ._operations import Operations
 from ._redaction import Redactor, guard_loggers
+from ._version import __version__
 from .errors import ConfigurationError, OrderStatusError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
@@ -45,7 +46,7 @@ OrderRef = tuple[str, str]
 """``(provider, order_id)``."""
 FetchResult = OrderStatus | FetchFailure
 _DEFAULT_HEADERS = {
-    "user-agent": "orderstatus/0.1 (+https://pypi.org/project/orderstatus/)",
+    "user-agent": f"orderstatus/{__version__} (+https://pypi.org/project/orderstatus/)",
     "accept": "application/json",
 }
 

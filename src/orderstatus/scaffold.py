@@ -7,6 +7,7 @@ passes its own tests as generated, against an invented API the author then repla
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 import sys
@@ -14,13 +15,15 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._version import __version__
+
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
         from importlib.resources.abc import Traversable
     else:
         from importlib.abc import Traversable
 
-__all__ = ["new_provider", "project_names"]
+__all__ = ["core_requirement", "new_provider", "project_names"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _TEMPLATES = "scaffold_templates"
@@ -49,6 +52,18 @@ def project_names(name: str) -> dict[str, str]:
     }
 
 
+def core_requirement(version: str = __version__) -> str:
+    """The orderstatus versions a plugin written against ``version`` declares it works with.
+
+    Before 1.0 a minor version may change the plugin interface, so the range is one minor
+    version (``0.1.0`` gives ``orderstatus>=0.1,<0.2``); from 1.0, one major version.
+    """
+    major, minor = (int(part) for part in version.split(".")[:2])
+    if major == 0:
+        return f"orderstatus>=0.{minor},<0.{minor + 1}"
+    return f"orderstatus>={major}.{minor},<{major + 1}"
+
+
 def _walk(node: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
     found: list[tuple[tuple[str, ...], str]] = []
     for child in sorted(node.iterdir(), key=lambda c: c.name):
@@ -70,9 +85,10 @@ def new_provider(name: str, directory: Path) -> Path:
     project = Path(directory) / names["dist"]
     if project.exists() and any(project.iterdir()):
         raise FileExistsError(f"{project} exists and is not empty")
+    values = {**names, "core": core_requirement(), "year": str(dt.date.today().year)}
     templates = _walk(files("orderstatus").joinpath(_TEMPLATES))
     for parts, text in templates:
         target = project.joinpath(*(names["package"] if p == "PACKAGE" else p for p in parts))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(string.Template(text).substitute(names), "utf-8")
+        target.write_text(string.Template(text).substitute(values), "utf-8")
     return project

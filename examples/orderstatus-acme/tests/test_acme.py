@@ -1,6 +1,5 @@
 """Acme Print's own behaviour, through the orderstatus pytest plugin's fixtures."""
 
-# --8<-- [start:fixtures]
 from __future__ import annotations
 
 import asyncio
@@ -51,7 +50,6 @@ def test_lines_aggregate_and_keep_their_own_status(
         # the time of the order's last change, as the sandbox stamped it
         assert status.provider_time == dt.datetime.fromisoformat(
             sandbox.orders[order_id].updated_at.replace("Z", "+00:00"))
-# --8<-- [end:fixtures]
 
 
 def test_update_is_checked_before_sending_and_acme_answers_409_otherwise(

@@ -20,6 +20,7 @@ Importing ``hypothesis`` registers :class:`~orderstatus.OrderStatus` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -60,6 +61,17 @@ _PLAUSIBLE = (
     "Partially Shipped", "InTransit", "Error", "",
 )
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+_ORDER_IDS = st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=24)
+_TIMES = st.datetimes(min_value=_START, max_value=_END, timezones=st.just(dt.timezone.utc))
+_MAYBE_TIMES = st.none() | _TIMES
+_WORDS = st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=12)
+_TRACKING = st.builds(
+    Tracking,
+    carrier=st.none() | st.sampled_from(["PostNL", "DHL", "UPS", "USPS", "FedEx"]),
+    number=st.none() | _WORDS,
+    url=st.none() | _WORDS.map(lambda n: f"https://track.example/{n}"),
+)
+_TRACKINGS = st.none() | _TRACKING
 
 
 def _lazy(build: Callable[[], st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
@@ -79,13 +91,21 @@ def _check_size(name: str, value: object, minimum: int) -> int:
 
 
 def _resolve(provider: ProviderArg, registry: Registry | None) -> type[Provider]:
+    """The provider class; also loads the installed plugins, whatever ``provider`` is.
+
+    Strategies are built before Hypothesis runs the first example and times it. A
+    :class:`~orderstatus.Tracker` fed the drawn statuses would otherwise load the plugins on
+    its first change, inside the first example, and a loaded machine takes longer than the
+    default 200 ms deadline to do it.
+    """
+    installed = default_registry()
     if provider is None:
         return GenericProvider
     if isinstance(provider, type) and issubclass(provider, Provider):
         return provider
     if isinstance(provider, str):
         try:
-            return (registry or default_registry()).provider(provider)
+            return (registry or installed).provider(provider)
         except LookupError as err:
             raise InvalidArgument(str(err)) from None
         except Exception as err:
@@ -124,11 +144,59 @@ def payment_states() -> st.SearchStrategy[PaymentState]:
     return st.sampled_from(list(PaymentState))
 
 
-# -- native statuses ------------------------------------------------------------------------
+# -- what one provider's statuses are drawn from, prepared once ----------------------------
 
 
-def _mapped(cls: type[Provider]) -> st.SearchStrategy[str]:
-    return st.sampled_from(sorted(cls.native_statuses))
+@attrs.frozen
+class _Kit:
+    """One provider's tables as strategies, built once per provider class and reused by every
+    draw: building strategies inside a draw (a fresh ``sampled_from`` or ``filter``) costs
+    Hypothesis far more than drawing from one, and a slow draw fails its health checks."""
+
+    mapper: StatusMapper
+    mapped: st.SearchStrategy[str]
+    """Native statuses of the table."""
+    unmapped: st.SearchStrategy[str]
+    """Strings the table does not map."""
+    payments: st.SearchStrategy[str | None]
+    """A native payment status, or none."""
+    natives: dict[OrderState, st.SearchStrategy[str]]
+    """The natives of each state the table can express (never ``unknown``)."""
+    starts: st.SearchStrategy[OrderState]
+    """Where a walk may start: any expressible state, shrinking towards ``created``."""
+    moves: dict[OrderState, st.SearchStrategy[OrderState]]
+    """The expressible states each one can move to (terminal states are absent)."""
+
+
+@functools.cache
+def _kit(cls: type[Provider]) -> _Kit:
+    mapper = StatusMapper(cls)
+    by_state: dict[OrderState, list[str]] = {}
+    for native in sorted(cls.native_statuses):
+        by_state.setdefault(mapper.native(native).state, []).append(native)
+    by_state.pop(OrderState.UNKNOWN, None)
+    states = [s for s in _LIFECYCLE if s in by_state]
+    moves = {
+        state: [s for s in states if s in TRANSITIONS[state]] for state in states
+    }
+    payments = sorted(cls.payment_statuses)
+    kit = _Kit(
+        mapper=mapper,
+        mapped=st.sampled_from(sorted(cls.native_statuses)),
+        unmapped=_unmapped(cls),
+        payments=st.none() | st.sampled_from(payments) if payments else st.none(),
+        natives={state: st.sampled_from(natives) for state, natives in by_state.items()},
+        starts=st.sampled_from(states),
+        moves={state: st.sampled_from(following) for state, following in moves.items()
+               if following},
+    )
+    # Validating builds what a strategy needs before its first draw, now, before Hypothesis
+    # times anything: the first st.text() of a project without a .hypothesis directory
+    # (a fresh CI checkout) computes a Unicode table, seconds on a loaded machine.
+    for strategy in (kit.mapped, kit.unmapped, kit.payments, kit.starts, *kit.natives.values(),
+                     *kit.moves.values(), _ORDER_IDS, _MAYBE_TIMES, _TRACKINGS):
+        strategy.validate()
+    return kit
 
 
 def _unmapped(cls: type[Provider]) -> st.SearchStrategy[str]:
@@ -143,8 +211,11 @@ def _unmapped(cls: type[Provider]) -> st.SearchStrategy[str]:
                             f" {native}", f"{native}!", f"{native}2")
         }
     )
-    words = st.sampled_from([*_PLAUSIBLE, *near])
-    return st.one_of(words, st.text(max_size=24)).filter(lambda s: key(s) not in known)
+    words = st.sampled_from([w for w in [*_PLAUSIBLE, *near] if key(w) not in known])
+    return words | st.text(max_size=24).filter(lambda s: key(s) not in known)
+
+
+# -- native statuses ------------------------------------------------------------------------
 
 
 def native_statuses(
@@ -162,37 +233,13 @@ def native_statuses(
 
     def build() -> st.SearchStrategy[str]:
         _check_bool("unmapped", unmapped)
-        cls = _resolve(provider, registry)
-        return st.one_of(_mapped(cls), _unmapped(cls)) if unmapped else _mapped(cls)
+        kit = _kit(_resolve(provider, registry))
+        return kit.mapped | kit.unmapped if unmapped else kit.mapped
 
     return _lazy(build)
 
 
 # -- order statuses -------------------------------------------------------------------------
-
-
-def _order_ids() -> st.SearchStrategy[str]:
-    return st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=24)
-
-
-def _times() -> st.SearchStrategy[dt.datetime]:
-    return st.datetimes(min_value=_START, max_value=_END, timezones=st.just(dt.timezone.utc))
-
-
-def _trackings() -> st.SearchStrategy[Tracking]:
-    words = st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=12)
-    return st.builds(
-        Tracking,
-        carrier=st.none() | st.sampled_from(["PostNL", "DHL", "UPS", "USPS", "FedEx"]),
-        number=st.none() | words,
-        url=st.none() | words.map(lambda n: f"https://track.example/{n}"),
-    )
-
-
-def _payments(cls: type[Provider]) -> st.SearchStrategy[str | None]:
-    if not cls.payment_statuses:
-        return st.none()
-    return st.none() | st.sampled_from(sorted(cls.payment_statuses))
 
 
 def _raw(parsed_items: Sequence[ParsedItem], order_id: str, native: str | None,
@@ -257,31 +304,32 @@ def order_statuses(
         high = _check_size("max_items", max_items, 1)
         if low > high:
             raise InvalidArgument(f"min_items={low} must not exceed max_items={high}")
-        cls = _resolve(provider, registry)
-        natives = st.one_of(_mapped(cls), _unmapped(cls)) if unmapped else _mapped(cls)
-        return _order_statuses(cls, natives, per_item, low, high)
+        kit = _kit(_resolve(provider, registry))
+        natives = kit.mapped | kit.unmapped if unmapped else kit.mapped
+        return _order_statuses(kit, natives, _shapes(per_item), st.integers(low, high))
 
     return _lazy(build)
 
 
+def _shapes(per_item: bool | None) -> st.SearchStrategy[bool]:
+    return st.booleans() if per_item is None else st.just(per_item)
+
+
 @st.composite
 def _order_statuses(
-    draw: st.DrawFn, cls: type[Provider], natives: st.SearchStrategy[str],
-    per_item: bool | None, min_items: int, max_items: int,
+    draw: st.DrawFn, kit: _Kit, natives: st.SearchStrategy[str],
+    shapes: st.SearchStrategy[bool], counts: st.SearchStrategy[int],
 ) -> OrderStatus:
-    mapper = StatusMapper(cls)
-    shape = draw(st.booleans()) if per_item is None else per_item
-    count = draw(st.integers(min_items, max_items))
+    shape, count = draw(shapes), draw(counts)
     chosen = [draw(natives) for _ in range(count if shape else 1)] * (1 if shape else count)
-    provider_time = draw(st.none() | _times())
+    provider_time = draw(_MAYBE_TIMES)
     lag = dt.timedelta(seconds=draw(st.integers(0, 3600)))
-    observed_at = (provider_time or draw(_times())) + lag
+    observed_at = (provider_time or draw(_TIMES)) + lag
     parsed = _parsed(
-        draw(_order_ids()), chosen, per_item=shape, mapper=mapper,
-        payment=draw(_payments(cls)), tracking=draw(st.none() | _trackings()),
-        provider_time=provider_time,
+        draw(_ORDER_IDS), chosen, per_item=shape, mapper=kit.mapper,
+        payment=draw(kit.payments), tracking=draw(_TRACKINGS), provider_time=provider_time,
     )
-    return mapper.to_status(parsed, observed_at=observed_at)
+    return kit.mapper.to_status(parsed, observed_at=observed_at)
 
 
 # -- histories ------------------------------------------------------------------------------
@@ -323,28 +371,18 @@ def status_histories(
         if per_item is not None:
             _check_bool("per_item", per_item)
         size = _check_size("max_size", max_size, 1)
-        return _histories(_resolve(provider, registry), per_item, duplicates, reorder,
-                          unknowns, details, size)
+        return _histories(_kit(_resolve(provider, registry)), _shapes(per_item), duplicates,
+                          reorder, unknowns, details, size)
 
     return _lazy(build)
 
 
-def _natives_by_state(mapper: StatusMapper) -> dict[OrderState, list[str]]:
-    table: dict[OrderState, list[str]] = {}
-    for native in sorted(mapper.provider.native_statuses):
-        table.setdefault(mapper.native(native).state, []).append(native)
-    table.pop(OrderState.UNKNOWN, None)
-    return table
-
-
 @st.composite
-def _walks(draw: st.DrawFn, states: frozenset[OrderState], length: int) -> list[OrderState]:
-    walk = [draw(st.sampled_from([s for s in _LIFECYCLE if s in states]))]
-    while len(walk) < length:
-        following = [s for s in _LIFECYCLE if s in TRANSITIONS[walk[-1]] and s in states]
-        if not following:
-            break
-        walk.append(draw(st.sampled_from(following)))
+def _walks(draw: st.DrawFn, kit: _Kit, length: int) -> list[OrderState]:
+    """A legal walk of at most ``length`` states; it ends early at a terminal state."""
+    walk = [draw(kit.starts)]
+    while len(walk) < length and walk[-1] in kit.moves:
+        walk.append(draw(kit.moves[walk[-1]]))
     return walk
 
 
@@ -386,13 +424,13 @@ def _details(draw: st.DrawFn, order: _Order, mapper: StatusMapper,
     payments = mapper.provider.payment_statuses
     current = mapper.payment(order.payment) if order.payment is not None else None
     options: list[Callable[[], _Order]] = []
-    other_payments = sorted(n for n, state in payments.items() if state is not current)
+    other_payments = tuple(sorted(n for n, state in payments.items() if state is not current))
     if other_payments:
         options.append(lambda: attrs.evolve(
             order, payment=draw(st.sampled_from(other_payments))))
     if any(mapper.native(n).state in _SHIPPED for n in order.natives):
         options.append(lambda: attrs.evolve(
-            order, tracking=draw(_trackings().filter(lambda t: t != order.tracking))))
+            order, tracking=draw(_TRACKING.filter(lambda t: t != order.tracking))))
     moves = _item_moves(order, mapper) if per_item and len(order.natives) > 1 else []
     if moves:
         options.append(lambda: attrs.evolve(order, natives=draw(st.sampled_from(moves))))
@@ -403,12 +441,10 @@ def _details(draw: st.DrawFn, order: _Order, mapper: StatusMapper,
 
 @st.composite
 def _histories(
-    draw: st.DrawFn, cls: type[Provider], per_item: bool | None, duplicates: bool,
+    draw: st.DrawFn, kit: _Kit, shapes: st.SearchStrategy[bool], duplicates: bool,
     reorder: bool, unknowns: bool, details: bool, max_size: int,
 ) -> StatusHistory:
-    mapper = StatusMapper(cls)
-    by_state = _natives_by_state(mapper)
-    walk = draw(_walks(frozenset(by_state), draw(st.integers(1, max_size))))
+    walk = draw(_walks(kit, draw(st.integers(1, max_size))))
     # Each event is a walk step (its state), a detail step, or an unknown status (None), in
     # true order; the first is always a walk step.
     events: list[OrderState | str | None] = list(walk)
@@ -419,35 +455,37 @@ def _histories(
         for _ in range(draw(st.integers(0, max_size - len(events)))):
             events.insert(draw(st.integers(0, len(events))), None)
 
-    shape = draw(st.booleans()) if per_item is None else per_item
+    shape = draw(shapes)
     count = draw(st.integers(1, 3)) if shape else draw(st.integers(1, 2))
-    order_id = draw(_order_ids())
-    order = _Order((), draw(_payments(cls)), draw(st.none() | _trackings()))
+    order_id = draw(_ORDER_IDS)
+    order = _Order((), draw(kit.payments), draw(_TRACKINGS))
     stamped = draw(st.booleans())
     lag = dt.timedelta(seconds=draw(st.integers(0, 600)))
-    moment = draw(_times())
+    moment = draw(_TIMES)
 
     statuses: list[OrderStatus] = []
     truth: list[OrderStatus] = []
     for event in events:
         if event is _DETAIL:
-            changed = draw(_details(order, mapper, shape))
+            changed = draw(_details(order, kit.mapper, shape))
             if changed is None:
                 continue
-            order, seen = changed, changed
-        elif event is None:
-            seen = attrs.evolve(order, natives=(draw(_unmapped(cls)),) * count)
+            order = seen = changed
+        elif event is None:  # one status the table does not map, on every item
+            seen = attrs.evolve(order, natives=(draw(kit.unmapped),) * count)
         else:
             assert isinstance(event, OrderState)
-            choices = st.sampled_from(by_state[event])
-            natives = [draw(choices) for _ in range(count)] if shape else [draw(choices)] * count
-            order = seen = attrs.evolve(order, natives=tuple(natives))
+            if shape:
+                said = tuple(draw(kit.natives[event]) for _ in range(count))
+            else:
+                said = (draw(kit.natives[event]),) * count
+            order = seen = attrs.evolve(order, natives=said)
         moment += dt.timedelta(seconds=draw(st.integers(1, 3 * 86400)))
         parsed = _parsed(
-            order_id, seen.natives, per_item=shape, mapper=mapper, payment=seen.payment,
+            order_id, seen.natives, per_item=shape, mapper=kit.mapper, payment=seen.payment,
             tracking=seen.tracking, provider_time=moment if stamped else None,
         )
-        status = mapper.to_status(parsed, observed_at=moment + lag)
+        status = kit.mapper.to_status(parsed, observed_at=moment + lag)
         statuses.append(status)
         if event is not None:
             truth.append(status)
@@ -458,7 +496,7 @@ def _histories(
             statuses.insert(original + 1, statuses[original])
     if reorder:
         statuses = draw(st.permutations(statuses))
-    return StatusHistory(cls.name, order_id, tuple(truth), tuple(statuses))
+    return StatusHistory(kit.mapper.provider.name, order_id, tuple(truth), tuple(statuses))
 
 
 # -- provider answers of any shape ------------------------------------------------------------

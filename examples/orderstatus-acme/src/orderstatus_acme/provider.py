@@ -1,3 +1,4 @@
+# --8<-- [start:imports]
 """Acme Print, described for orderstatus: its statuses, rules, requests and answers.
 
 Acme Print is invented (it is the example of the orderstatus plugin tutorial), but
@@ -13,7 +14,6 @@ its API has the shape real ones have:
 - Authentication: ``Authorization: ApiKey {api_key}`` on every call.
 """
 
-# --8<-- [start:imports]
 from __future__ import annotations
 
 import datetime as dt
@@ -168,9 +168,9 @@ class AcmeProvider(Provider):
         return _parsed(order, data)
     # --8<-- [end:fetch]
 
+    # --8<-- [start:update]
     # -- update -----------------------------------------------------------------------------
 
-    # --8<-- [start:update]
     def build_update(self, order_id: str, native_target: str) -> httpx.Request:
         return httpx.Request("POST", self._url(f"orders/{order_id}/transitions"),
                              json={"to": native_target})
@@ -187,9 +187,9 @@ class AcmeProvider(Provider):
                                    messages=[message], provider=self.name, order_id=order_id)
     # --8<-- [end:update]
 
+    # --8<-- [start:webhook]
     # -- webhooks ---------------------------------------------------------------------------
 
-    # --8<-- [start:webhook]
     def parse_webhook(self, body: bytes, headers: httpx.Headers,
                       query: httpx.QueryParams) -> str:
         """The ``order_id`` of an ``order.updated`` event (the body is never trusted further)."""
@@ -206,9 +206,9 @@ class AcmeProvider(Provider):
         return order_id
     # --8<-- [end:webhook]
 
+    # --8<-- [start:feed]
     # -- feed -------------------------------------------------------------------------------
 
-    # --8<-- [start:feed]
     def build_feed(self, since: str | None) -> httpx.Request:
         return httpx.Request("GET", self._url("events"), params={"after": since or "0"})
 

@@ -1,0 +1,1 @@
+"""Provider webhooks queued for a Celery worker that fetches and records (an orderstatus recipe)."""

@@ -1,0 +1,1 @@
+"""A Django project receiving orderstatus webhooks in a sync view (an orderstatus recipe)."""
