@@ -78,7 +78,7 @@ class CheckPolicy:
     for a day every 6 hours (every 2 hours in ``action_required``, every 12 once shipped).
     Terminal orders are never checked. An order last seen long ago is due at once.
 
-    Args:
+    Attributes:
         shortest: the wait after a change (and the least wait ever).
         growth: how much of the time an order has been unchanged it waits for.
         longest: the longest wait, by state; given states override :data:`DEFAULT_LONGEST`.

@@ -2,7 +2,7 @@
 
 It checks the API key, answers orders, enforces the transition rules (``409`` otherwise),
 keeps a change feed, and queues an ``order.updated`` webhook for every change, retried after
-30 s, 5 min and 30 min when not answered ``200``. Its clock only moves when told to.
+30 s, 5 min and 30 min when not answered ``200``; its clock moves on when advanced.
 """
 
 from __future__ import annotations
