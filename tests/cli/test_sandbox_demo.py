@@ -146,21 +146,3 @@ def test_demo_reports_a_broken_sandbox_and_still_walks_the_others(tmp_path: Path
     assert "  fakeshop order 'F-1': new -> making -> sent -> arrived\n" in done.stdout
     assert done.stdout.rstrip().endswith("demo failed for broken")
     assert "Traceback" not in done.stderr
-
-
-def test_new_provider_writes_a_skeleton_once(tmp_path: Path) -> None:
-    done = run("new-provider", "acme_print", "--dir", str(tmp_path), env=clean_env())
-    assert done.returncode == 0, done.stderr
-    project = tmp_path / "orderstatus-acme-print"
-    assert done.stdout.splitlines() == [
-        f"created {project}", f"next: pip install -e '{project}[test]' && pytest {project}"]
-    assert (project / "pyproject.toml").is_file()
-    assert (project / "src" / "orderstatus_acme_print" / "provider.py").is_file()
-    again = run("new-provider", "acme_print", "--dir", str(tmp_path), env=clean_env())
-    assert again.returncode == 2
-    assert again.stderr == (
-        f"orderstatus: error: cannot write the plugin: {project} exists and is not empty\n"
-    )
-    bad = run("new-provider", "Acme-Print", "--dir", str(tmp_path), env=clean_env())
-    assert bad.returncode == 2
-    assert "provider name 'Acme-Print' must be" in bad.stderr

@@ -147,7 +147,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_new_provider(args: argparse.Namespace) -> int:
-    """Write a provider plugin skeleton."""
+    """Write a provider plugin skeleton; print the tutorial's next steps."""
+    import shlex
+
     from orderstatus.scaffold import new_provider
 
     try:
@@ -158,7 +160,9 @@ def cmd_new_provider(args: argparse.Namespace) -> int:
         detail = str(err) if err.strerror is None else f"{err.filename}: {err.strerror}"
         raise CommandError(f"cannot write the plugin: {detail}") from None
     say(f"created {created}")
-    say(f"next: pip install -e '{created}[test]' && pytest {created}")
+    say("next:")
+    for step in (f"cd {shlex.quote(str(created))}", 'pip install -e ".[test]"', "pytest"):
+        say(f"  {step}")
     return EXIT_OK
 
 
