@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from . import stopping
-from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CommandError
+from .common import EXIT_CONFIG, EXIT_OK, CommandError, exit_code_for_all
 from .inputs import make_client, make_tracker, require, store_path
 from .output import change_printer, error_line, quiet, say
 
@@ -48,7 +48,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 error_line(f"fetch failed: {failure.error}")
             if report.failed > len(watcher.failures):
                 error_line(f"... and {report.failed - len(watcher.failures)} more failures")
-            return EXIT_FAILED if report.failed else EXIT_OK
+            # the failures kept (the first FAILURES_KEPT) decide, as in fetch
+            return exit_code_for_all(f.error for f in watcher.failures)
 
     try:
         return stopping.run(run)
