@@ -11,7 +11,8 @@ from .changes import cmd_changes
 from .common import EXIT_CODES, EXIT_USAGE
 from .orders import cmd_fetch, cmd_update
 from .reference import cmd_lifecycle, cmd_mappings, cmd_providers
-from .running import cmd_demo, cmd_new_provider, cmd_sandbox, cmd_serve, cmd_watch
+from .running import cmd_demo, cmd_new_provider, cmd_serve, cmd_watch
+from .sandboxes import DEFAULT_PORT, cmd_sandbox
 
 __all__ = ["build_parser"]
 
@@ -157,11 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--port", type=_port, default=8000,
                      help="port to listen on; 0 picks a free one")
 
-    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes on loopback",
-              serving=True)
+    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes, each under /PROVIDER/ "
+              "of one port, seeded with the documented example orders", serving=True)
     sub.add_argument("providers", nargs="*", metavar="PROVIDER",
                      help="the sandboxes to serve (default: every installed one)")
     sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sub.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                     help="port to listen on; 0 picks a free one")
+    sub.add_argument("--webhooks", metavar="URL",
+                     help="send each sandbox's webhooks to URL/PROVIDER, e.g. "
+                     "http://127.0.0.1:8000/webhooks/ for orderstatus serve")
+    sub.add_argument("--no-examples", action="store_true",
+                     help="start empty, without the example orders")
 
     sub = add("new-provider", cmd_new_provider, "write a provider plugin skeleton")
     sub.add_argument("name", metavar="NAME",

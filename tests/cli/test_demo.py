@@ -1,58 +1,12 @@
-"""``sandbox`` (serve the sandboxes, print their settings) and ``demo`` (end to end)."""
+"""``demo``: every sandbox, the webhook receiver and a tracker, end to end."""
 
 from __future__ import annotations
 
-import shlex
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import httpx
-
-from orderstatus import Client, OrderState
 from orderstatus.plugins import default_registry
-from orderstatus.settings import settings_from_env
 
-from .conftest import clean_env, run, start
-
-
-def test_sandbox_serves_and_prints_working_settings() -> None:
-    serving = start("sandbox", "fakeshop", env=clean_env())
-    try:
-        assert serving.stdout is not None
-        header = serving.stdout.readline()
-        assert header.startswith("# Fakeshop sandbox at http://127.0.0.1:")
-        url = header.split(" at ")[1].split()[0]
-        exports = dict(
-            shlex.split(serving.stdout.readline())[1].split("=", 1) for _ in range(2)
-        )
-        assert set(exports) == {"ORDERSTATUS_FAKESHOP_API_KEY", "ORDERSTATUS_FAKESHOP_BASE_URL"}
-        created = httpx.post(url + "_sandbox/orders", json={"items": 2})
-        order = created.json()["id"]
-        provider = default_registry().provider("fakeshop")
-        settings = settings_from_env("fakeshop", provider.settings_class, exports)
-        with Client({"fakeshop": settings}) as client:
-            assert client.fetch("fakeshop", order).state is OrderState.CREATED
-        serving.send_signal(signal.SIGINT)
-        assert serving.wait(timeout=10) == 0
-    finally:
-        serving.kill()
-        serving.communicate()
-
-
-def test_sandbox_of_an_unknown_provider_is_a_configuration_error() -> None:
-    done = run("sandbox", "nosuch", env=clean_env())
-    assert done.returncode == 3
-    assert "no provider named 'nosuch' is installed" in done.stderr
-
-
-def test_sandbox_on_a_host_that_does_not_exist_is_one_line() -> None:
-    done = run("sandbox", "--host", "256.1.1.1", "fakeshop", env=clean_env())
-    assert done.returncode == 3
-    [line] = done.stderr.splitlines()
-    assert line.startswith("orderstatus: error: cannot serve on 256.1.1.1: ")
-    assert done.stdout == ""
+from .conftest import clean_env, run
 
 
 def test_demo_walks_every_sandbox_and_exits_0() -> None:
@@ -79,14 +33,6 @@ def test_demo_walks_every_sandbox_and_exits_0() -> None:
         assert f"  {line}\n" in out
     assert "demo failed" not in out
     assert done.stderr == ""
-
-
-def test_console_script_is_installed() -> None:
-    script = Path(sys.executable).parent / "orderstatus"
-    done = subprocess.run([str(script), "lifecycle", "--format", "nonsense"],
-                          capture_output=True, text=True, env=clean_env(), check=False)
-    assert done.returncode == 2
-    assert "invalid choice: 'nonsense'" in done.stderr
 
 
 BROKEN_PLUGIN = '''
