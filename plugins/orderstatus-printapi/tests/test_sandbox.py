@@ -232,3 +232,17 @@ def test_links_in_answers_reach_the_sandbox_served_under_a_prefix(sandbox):
         answer = http.post(setup, json={"returnUrl": "https://shop.example/paid"})
         assert answer.status_code == 201
         assert answer.json()["paymentUrl"].startswith(f"{base}payments/")
+
+
+def test_an_order_created_with_a_payment_has_its_payment_screen_set_up(sandbox):
+    order_id = sandbox.create_order(items=2, payment="Open")
+    settings = sandbox.settings("http://127.0.0.1/")
+    with Client({"printapi": settings}, transport=sandbox.transport()) as client:
+        assert client.fetch("printapi", order_id).payment is PaymentState.OPEN
+        sandbox.set_status(order_id, "Created", payment="Successful")
+        paid = client.fetch("printapi", order_id)
+    assert (paid.state, paid.payment) == (OrderState.CREATED, PaymentState.PAID)
+    assert sandbox.orders[order_id].checkout.set_up_at is not None
+    with pytest.raises(ValueError, match="unknown payment 'Paid'"):
+        sandbox.create_order(payment="Paid")
+    assert list(sandbox.orders) == [order_id]  # nothing half made

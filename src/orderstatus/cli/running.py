@@ -10,7 +10,7 @@ from pathlib import Path
 from . import stopping
 from .common import EXIT_OK, CommandError, exit_code_for_all
 from .inputs import make_client, make_tracker, require, store_path
-from .output import change_printer, error_line, quiet, say
+from .output import change_printer, counted, error_line, quiet, say
 
 __all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_serve", "cmd_watch"]
 
@@ -45,7 +45,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
             for failure in watcher.failures:
                 error_line(f"fetch failed: {failure.error}")
             if report.failed > len(watcher.failures):
-                error_line(f"... and {report.failed - len(watcher.failures)} more failures")
+                more = counted(report.failed - len(watcher.failures), "more failure")
+                error_line(f"... and {more}")
             # the failures kept (the first FAILURES_KEPT) decide, as in fetch
             return exit_code_for_all(f.error for f in watcher.failures)
 

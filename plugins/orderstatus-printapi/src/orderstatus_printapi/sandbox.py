@@ -184,13 +184,15 @@ class PrintApiSandbox(Sandbox):
 
     def create_order(
         self, *, items: int = 1, checkout: bool = False, amount: float | None = None,
-        email: str = "customer@example.com", order_id: str | None = None, **options: Any,
+        email: str = "customer@example.com", order_id: str | None = None,
+        payment: str | None = None, **options: Any,
     ) -> str:
         """Create a ``Created`` order of ``items`` items, files ``DownloadPending``.
 
         With ``checkout`` it has a payment screen, not set up yet (no payment status until
-        :meth:`setup_checkout`, ``POST checkout/{code}`` or a payment is set). ``order_id``
-        chooses its id (default: the next of ``11410411``, ``11410412``, …). Returns its id.
+        :meth:`setup_checkout`, ``POST checkout/{code}`` or a payment is set); ``payment``
+        (``Open``, …) gives it one already set up, in that status. ``order_id`` chooses its
+        id (default: the next of ``11410411``, ``11410412``, …). Returns its id.
         """
         if options:
             raise TypeError(f"unknown order options: {', '.join(sorted(options))}")
@@ -198,6 +200,7 @@ class PrintApiSandbox(Sandbox):
             raise ValueError("an order needs at least one item")
         if order_id is not None and (not isinstance(order_id, str) or not order_id):
             raise ValueError("order_id must be a non-empty string")
+        payment = _checked(payment, tuple(PAYMENT_STATUSES), "payment", False)
         with self.lock:
             if order_id in self.orders:
                 raise ValueError(f"order {order_id!r} exists")
@@ -205,11 +208,13 @@ class PrintApiSandbox(Sandbox):
             now = self._stamp()
             order = SandboxOrder(order_id, CREATED, now, now,
                                  [self._new_item(n) for n in range(items)], email)
-            if checkout:
+            if checkout or payment is not None:
                 price = round(14.51 * items, 2) if amount is None else float(amount)
                 order.checkout = SandboxCheckout(price, secrets.token_urlsafe(15))
             self.orders[order_id] = order
             self.changes.append(FeedChange(now, order_id, order.status))
+            if payment is not None:
+                self.set_status(order_id, None, payment=payment)
             return order_id
 
     def set_status(
