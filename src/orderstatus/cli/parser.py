@@ -153,18 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS",
                      help="with --follow: time between looks for new changes")
 
+    def listening(sub: argparse.ArgumentParser, port: int) -> None:
+        """``--host`` and ``--port``, for a command that serves."""
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        sub.add_argument("--port", type=_port, default=port,
+                         help="port to listen on; 0 picks a free one")
+
     sub = add("serve", cmd_serve, "serve the webhook receiver", config, store, serving=True)
-    sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    sub.add_argument("--port", type=_port, default=8000,
-                     help="port to listen on; 0 picks a free one")
+    listening(sub, 8000)
 
     sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes, each under /PROVIDER/ "
               "of one port, seeded with the documented example orders", serving=True)
     sub.add_argument("providers", nargs="*", metavar="PROVIDER",
                      help="the sandboxes to serve (default: every installed one)")
-    sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    sub.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                     help="port to listen on; 0 picks a free one")
+    listening(sub, DEFAULT_PORT)
     sub.add_argument("--webhooks", metavar="URL",
                      help="send each sandbox's webhooks to URL/PROVIDER, e.g. "
                      "http://127.0.0.1:8000/webhooks/ for orderstatus serve")
