@@ -229,7 +229,7 @@ class Example:
     status: str
     """The native status it shows."""
     note: str = ""
-    """What else it shows, in a few words (``paid``, ``2 items``)."""
+    """What else it shows, in a few words (``2 items``, ``payment Successful``)."""
 
     def __str__(self) -> str:
         return f"{self.order_id} ({self.status}{', ' + self.note if self.note else ''})"
