@@ -4,6 +4,7 @@ cursor."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,9 @@ class Overtaken:
         assert self.store.save_cursor(provider, self.theirs, expected=expected)
         return self.store.save_cursor(provider, cursor, expected=expected)
 
+    def hold_feed(self, provider: str) -> contextlib.AbstractContextManager[bool]:
+        return self.store.hold_feed(provider)
+
 
 def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> None:
     for _ in range(3):
@@ -245,6 +249,19 @@ def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> 
     asyncio.run(watcher.sweep())
     assert world.store.load_cursor("fakeshop") == "5"  # not back to this watcher's "3"
     assert world.feed.requests == [("GET", "/v1/changes")]  # and it stopped reading
+
+
+def test_a_feed_another_watcher_reads_is_left_to_it(world: World) -> None:
+    """Neither read nor polled: its reader covers that provider in this sweep."""
+    order = world.feed.create_order()
+    world.track("fakeshop", order, ago=LONG_AGO)
+    world.feed.set_status(order, "sent")
+    world.feed.requests.clear()
+    with world.store.hold_feed("fakeshop") as held:  # the other watcher
+        assert held
+        assert world.sweep() == []
+    assert world.feed.requests == []
+    assert world.sweep() == [(order, S.CREATED, S.SHIPPED)]  # let go: read again
 
 
 def test_a_failing_feed_falls_back_to_fetching(world: World) -> None:

@@ -9,9 +9,12 @@ providers that have one, feeding everything to the tracker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
 
 import attrs
 
@@ -24,6 +27,8 @@ from .tracking import HistoryEntry, Tracker
 __all__ = ["FAILURES_KEPT", "SweepReport", "Watcher"]
 
 log = logging.getLogger("orderstatus.watch")
+
+T = TypeVar("T")
 
 FAILURES_KEPT = 100
 """How many failures of one sweep :attr:`Watcher.failures` keeps (the rest are counted)."""
@@ -63,9 +68,15 @@ class Watcher:
     For a provider whose capabilities include a feed, the sweep reads the feed from the
     saved cursor instead of fetching that provider's orders one by one, and saves the new
     cursor after the statuses it returned are stored (so a crash re-reads, never skips); the
-    save is a compare-and-set, so two watchers never move a cursor back. If the feed fails,
-    that provider's due orders are fetched one by one in that sweep instead. Orders of
-    providers the client is not configured for are left alone.
+    save is a compare-and-set, so two watchers never move a cursor back. One watcher reads a
+    feed at a time (:meth:`~orderstatus.stores.FeedState.hold_feed`): a watcher that finds it
+    held leaves that provider to its reader for the sweep. If the feed fails, that provider's
+    due orders are fetched one by one in that sweep instead. Orders of providers the client is
+    not configured for are left alone.
+
+    Several watchers on one shared store (:class:`~orderstatus.PostgresStore`, or
+    :class:`~orderstatus.SQLiteStore` on one machine) share the work: each due order is
+    leased to one of them, so it is fetched once per check whatever their number.
 
     Args:
         client: an :class:`AsyncClient` configured for the providers to watch.
@@ -131,7 +142,15 @@ class Watcher:
             self.failures.append(failure)
 
     async def _read_feed(self, name: str, tally: _Tally) -> bool:
-        """Read ``name``'s feed from the saved cursor; ``False`` if it failed."""
+        """Read ``name``'s feed from the saved cursor (unless another watcher is reading it);
+        ``False`` if it failed."""
+        async with _in_thread(self.feed_state.hold_feed(name)) as held:
+            if not held:
+                log.debug("%s feed: another watcher is reading it", name)
+                return True
+            return await self._read_pages(name, tally)
+
+    async def _read_pages(self, name: str, tally: _Tally) -> bool:
         cursor = await asyncio.to_thread(self.feed_state.load_cursor, name)
         for _ in range(self.max_feed_pages):
             try:
@@ -206,3 +225,24 @@ class Watcher:
                 await asyncio.wait_for(stop.wait(), timeout=max(remaining, 0))
             except asyncio.TimeoutError:
                 continue
+
+
+@contextlib.asynccontextmanager
+async def _in_thread(manager: AbstractContextManager[T]) -> AsyncIterator[T]:
+    """Enter and exit a blocking context manager in worker threads. Cancelled while entering,
+    it still exits once the entering is done (a feed held is always let go)."""
+    entering = asyncio.ensure_future(asyncio.to_thread(manager.__enter__))
+    try:
+        value = await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await entering
+            await asyncio.to_thread(manager.__exit__, None, None, None)
+        raise
+    try:
+        yield value
+    except BaseException as err:
+        if not await asyncio.to_thread(manager.__exit__, type(err), err, err.__traceback__):
+            raise
+    else:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

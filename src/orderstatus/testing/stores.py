@@ -14,8 +14,9 @@ too. The returned :class:`unittest.TestCase` (pytest collects it) checks, agains
 in :mod:`orderstatus.stores.base`: round trips of every value, transactions (atomic, isolated
 per order, first observations included), batches, the change log (ids increasing in commit
 order, never going back for a reader, paging), due orders and their leases, feed cursors
-(compare-and-set) and feed readers (one at a time), consumers, retention, listing and counting orders, and that the tracker
-emits every change exactly once on the store under concurrent observers.
+(compare-and-set) and feed readers (one at a time), consumers, retention, listing and
+counting orders, and that the tracker emits every change exactly once on the store under
+concurrent observers.
 """
 
 from __future__ import annotations
