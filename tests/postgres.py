@@ -28,7 +28,7 @@ from psycopg import conninfo, sql
 
 from orderstatus.stores import PostgresStore
 
-__all__ = ["Server", "database", "reopen", "server", "store"]
+__all__ = ["Server", "database", "dsn_of", "reopen", "server", "store"]
 
 ENV = "ORDERSTATUS_TEST_POSTGRES"
 REQUIRED = "ORDERSTATUS_POSTGRES_TESTS"
@@ -135,6 +135,11 @@ def store(dsn: str | None = None, **options: int) -> PostgresStore:
     return opened
 
 
+def dsn_of(opened: PostgresStore) -> str:
+    """The DSN ``opened`` (made by :func:`store`) was opened with."""
+    return _dsns[opened]
+
+
 def reopen(opened: PostgresStore) -> PostgresStore:
     """Another store (another pool of connections) on ``opened``'s database."""
-    return store(_dsns[opened])
+    return store(dsn_of(opened))

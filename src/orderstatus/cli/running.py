@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import stopping
 from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CommandError
-from .inputs import make_client, make_tracker, require, store_path
+from .inputs import make_client, make_tracker, require
 from .output import change_printer, error_line, quiet, say
 
 __all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
@@ -27,6 +27,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     A stop signal cancels the sweep in flight: what it recorded stays, the rest stays due.
     """
+    from orderstatus.stores import store_location
     from orderstatus.watch import Watcher
 
     tracker = make_tracker(args, on_change=change_printer(args.json))
@@ -38,7 +39,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                               concurrency=args.concurrency)
             open_orders = tracker.count(non_terminal=True)
             say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
-                f" (store: {store_path(args)})", err=True)
+                f" (store: {store_location(tracker.store)})", err=True)
             if not args.once:
                 await watcher.run()  # sweeps until the stop signal cancels it
                 return EXIT_OK
@@ -61,6 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import socket
 
     from orderstatus.errors import ConfigurationError
+    from orderstatus.stores import store_location
 
     try:
         import uvicorn
@@ -85,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     say(f"receiving webhooks at http://{shown}:{port}/webhooks/{{provider}} for "
-        f"{', '.join(client.providers)} (store: {store_path(args)}); Ctrl-C stops",
+        f"{', '.join(client.providers)} (store: {store_location(tracker.store)}); Ctrl-C stops",
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
                             access_log=args.verbose, timeout_graceful_shutdown=SERVE_GRACE)

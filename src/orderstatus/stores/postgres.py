@@ -608,7 +608,7 @@ class PostgresStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<PostgresStore {self.location}>"
+        return f"<PostgresStore {getattr(self, 'location', '(not opened)')}>"
 
 
 def _unsynced(conn: psycopg.Connection[Any]) -> None:
