@@ -22,6 +22,7 @@ import tempfile
 import unittest
 import weakref
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from psycopg import conninfo, sql
@@ -48,7 +49,13 @@ class Server:
         PostgresStore(self.dsn_of(self.template)).close()  # the schema, once
 
     def dsn_of(self, name: str) -> str:
-        return conninfo.make_conninfo(self.dsn, dbname=name)
+        """A URL for database ``name`` (what ``--store`` and ``open_store`` take)."""
+        params = conninfo.conninfo_to_dict(self.dsn)
+        user = quote(str(params.get("user") or ""), safe="")
+        password = quote(str(params.get("password") or ""), safe="")
+        credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+        return (f"postgresql://{credentials}{params.get('host') or ''}"
+                f"{':' + str(params['port']) if params.get('port') else ''}/{name}")
 
     def _admin(self, statement: str) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:

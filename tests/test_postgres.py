@@ -4,14 +4,12 @@ one database, the schema, credentials, and the missing extra."""
 from __future__ import annotations
 
 import itertools
-import json
 import subprocess
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,8 +21,8 @@ from orderstatus.stores import postgres as module
 from orderstatus.testing.stores import observation
 from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 from tests import postgres
+from tests.workers import go, read, start
 
-ROOT = Path(__file__).resolve().parent.parent
 S = OrderState
 
 
@@ -110,7 +108,7 @@ def test_a_rolled_back_position_holds_nothing_back(store: PostgresStore, dsn: st
 def test_a_killed_writer_holds_nothing_back(store: PostgresStore, dsn: str) -> None:
     """A writer process killed with a log position in flight: once its server process has
     rolled it back, later changes are read as usual."""
-    [holder] = workers("hold", dsn, "killed")
+    [holder] = start("hold", dsn, "killed")
     assert holder.stdin is not None
     holder.stdin.write("go\n")
     holder.stdin.flush()
@@ -134,49 +132,12 @@ def test_a_killed_writer_holds_nothing_back(store: PostgresStore, dsn: str) -> N
 # -- worker processes ---------------------------------------------------------------------------
 
 
-def workers(kind: str, dsn: str, *args: str, count: int = 1,
-            per_worker: bool = False) -> list[subprocess.Popen[str]]:
-    """``count`` worker processes (:mod:`tests.workers`), each ready when returned; with
-    ``per_worker``, each gets its number as its first argument."""
-    started = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.workers", kind, dsn,
-             *((str(n),) if per_worker else ()), *args],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        for n in range(count)
-    ]
-    for worker in started:
-        assert worker.stdout is not None
-        assert worker.stdout.readline() == "ready\n", "a worker did not start"
-    return started
-
-
-def go(started: list[subprocess.Popen[str]]) -> list[object]:
-    """Start every worker at once; their results."""
-    for worker in started:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    results = [read(worker) for worker in started]
-    for worker in started:
-        assert worker.wait(60) == 0
-    return results
-
-
-def read(worker: subprocess.Popen[str]) -> object:
-    assert worker.stdout is not None
-    line = worker.stdout.readline()
-    assert line, f"worker {worker.args} died"
-    return json.loads(line)
-
-
 def test_processes_observing_the_same_orders_emit_each_change_once(
         store: PostgresStore, dsn: str) -> None:
     """Four processes observe the same walks of 10 orders, each in its own order, from the
     first observation on: each change is emitted once, by one of them, and the log holds
     each order's walk in order."""
-    results = go(workers("observe", dsn, "10", count=4, per_worker=True))
+    results = go(start("observe", dsn, "10", count=4, per_worker=True))
     emitted = [tuple(change) for result in results for change in result]  # type: ignore[attr-defined]
     keys = [(order, state) for _, order, state in emitted]
     assert len(keys) == len(set(keys)), "a change was emitted twice"
@@ -194,8 +155,8 @@ def test_a_consumer_in_another_process_reads_every_change_once_in_order(
         store: PostgresStore, dsn: str) -> None:
     """Two writer processes commit while a consumer process follows the log; then another
     process, as the same consumer, finds nothing left to read."""
-    writers = workers("observe", dsn, "10", count=2, per_worker=True)
-    [reader] = workers("consume", dsn, "billing", "10")
+    writers = start("observe", dsn, "10", count=2, per_worker=True)
+    [reader] = start("consume", dsn, "billing", "10")
     results = go([*writers, reader])
     read_ids: list[int] = results[-1]  # type: ignore[assignment]
     assert read_ids == sorted(set(read_ids)), "the consumer read an id twice or went back"
@@ -209,7 +170,7 @@ def test_workers_starting_at_once_create_the_schema_once() -> None:
         empty = postgres.database(empty=True)
     except postgres.unittest.SkipTest as skip:
         pytest.skip(str(skip))
-    assert go(workers("schema", empty, count=4)) == [0, 0, 0, 0]
+    assert go(start("schema", empty, count=4)) == [0, 0, 0, 0]
     with psycopg.connect(empty) as conn:
         assert conn.execute("SELECT version FROM orderstatus_schema").fetchall() == [
             (module.SCHEMA_VERSION,)]

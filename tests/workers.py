@@ -16,9 +16,10 @@ and prints one JSON line per piece of work:
     opens a transaction on ``ORDER``, records a change in it (its log position in flight),
     prints ``"held"`` and waits to be killed.
 ``watch DSN SETTINGS LEASE BATCH``
-    a :class:`~orderstatus.Watcher` of the providers in the JSON ``SETTINGS`` whose clock
-    runs ``OFFSET`` seconds ahead: each ``sweep OFFSET`` line runs one sweep and prints its
-    report.
+    a :class:`~orderstatus.Watcher` of the providers in the JSON ``SETTINGS``, leasing
+    ``BATCH`` orders at a time for ``LEASE`` seconds: instead of ``go``, each ``sweep OFFSET``
+    line runs one sweep with the clock ``OFFSET`` seconds ahead and prints its report, until
+    the input ends.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 import attrs
 
@@ -35,6 +38,7 @@ from orderstatus.models import utcnow
 from orderstatus.plugins import Registry
 from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 
+ROOT = Path(__file__).resolve().parent.parent
 WALK = (OrderState.CREATED, OrderState.IN_PRODUCTION, OrderState.SHIPPED,
         OrderState.DELIVERED)
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -46,6 +50,54 @@ def walk(orders: int) -> list[OrderStatus]:
                         provider_time=T0 + dt.timedelta(minutes=n),
                         observed_at=T0 + dt.timedelta(minutes=n))
             for order in range(orders) for n, state in enumerate(WALK)]
+
+
+# -- starting workers (the tests' side) ----------------------------------------------------
+
+
+def start(kind: str, dsn: str, *args: str, count: int = 1,
+            per_worker: bool = False) -> list[subprocess.Popen[str]]:
+    """``count`` worker processes (:mod:`tests.workers`), each ready when returned; with
+    ``per_worker``, each gets its number as its first argument."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.workers", kind, dsn,
+             *((str(n),) if per_worker else ()), *args],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        for n in range(count)
+    ]
+    for worker in started:
+        assert worker.stdout is not None
+        assert worker.stdout.readline() == "ready\n", "a worker did not start"
+    return started
+
+
+def tell(started: list[subprocess.Popen[str]], line: str) -> list[object]:
+    """Send ``line`` to every worker at once; the result each prints."""
+    for worker in started:
+        assert worker.stdin is not None
+        worker.stdin.write(line + "\n")
+        worker.stdin.flush()
+    return [read(worker) for worker in started]
+
+
+def go(started: list[subprocess.Popen[str]]) -> list[object]:
+    """Start every worker at once; their results, once they have exited."""
+    results = tell(started, "go")
+    for worker in started:
+        assert worker.wait(60) == 0
+    return results
+
+
+def read(worker: subprocess.Popen[str]) -> object:
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert line, f"worker {worker.args} died"
+    return json.loads(line)
+
+
+# -- the workers ------------------------------------------------------------------------------
 
 
 def _ready() -> None:
@@ -94,7 +146,7 @@ def watch(store: PostgresStore, settings: str, lease: float, batch: int) -> None
     watcher = Watcher(client, Tracker(store), batch_size=batch,
                       lease=dt.timedelta(seconds=lease),
                       clock=lambda: utcnow() + dt.timedelta(seconds=offset[0]))
-    _ready()
+    print("ready", flush=True)
     for line in sys.stdin:
         command, _, argument = line.partition(" ")
         if command != "sweep":

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["open_store", "store_location"]
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_KEYWORDS = re.compile(r"\s*[A-Za-z_]+\s*=")
+"""The start of a libpq ``key=value`` connection string, which is no file name."""
 _FORMS = "sqlite:///PATH, postgresql://…, memory: or a file path"
 
 
@@ -55,6 +57,11 @@ def open_store(url: str | os.PathLike[str] | Secret) -> Store:
     del url
     scheme = _scheme(secret)
     if scheme is None:
+        if _KEYWORDS.match(secret.reveal()):
+            raise ConfigurationError(
+                "a store url names a postgresql database as postgresql://user@host/dbname, "
+                "not as key=value settings (for a file of that name, write sqlite:///NAME)"
+            )
         return SQLiteStore(secret.reveal())
     if scheme in ("postgresql", "postgres"):
         return PostgresStore(secret)
