@@ -7,9 +7,9 @@ Commands::
     orderstatus mappings [PROVIDER] [--format table|json]
     orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track]
     orderstatus update REF --to STATE [--dry-run] [--json]
-    orderstatus watch [--interval S] [--once] [--store PATH] [--json]
-    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store PATH] [--json]
-    orderstatus serve [--host H] [--port P] [--store PATH]
+    orderstatus watch [--interval S] [--once] [--store URL] [--json]
+    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store URL] [--json]
+    orderstatus serve [--host H] [--port P] [--store URL]
     orderstatus sandbox [PROVIDER...]
     orderstatus new-provider NAME [--dir DIR]
     orderstatus demo
