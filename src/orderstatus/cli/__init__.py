@@ -17,7 +17,8 @@ Commands::
 ``REF`` is ``provider:order_id``. Providers are configured from ``ORDERSTATUS_<PROVIDER>_<FIELD>``
 environment variables (``Client.from_env``), or from ``--config FILE`` (JSON, or TOML on
 Python 3.11+ or with ``tomli`` installed): a mapping of provider name to its settings.
-``ORDERSTATUS_STORE`` names the tracker's SQLite file (default: in the user's data directory);
+``ORDERSTATUS_STORE`` (or ``--store``) names the tracker's store: ``sqlite:///PATH`` or a file
+path, ``postgresql://…``, ``memory:`` (default: a SQLite file in the user's data directory);
 ``ORDERSTATUS_DISABLE_PLUGINS`` blocks plugins; ``ORDERSTATUS_DEBUG=1`` shows tracebacks.
 
 Exit codes: 0 ok; 1 some orders failed (in ``fetch``, any order, a malformed id included), or an
