@@ -185,6 +185,10 @@ RETURNING o.order_id, due.due_at
 """
 
 
+Pending = Sequence[tuple[str, Sequence[Any]]]
+"""Statements with their parameters, to send in order."""
+
+
 def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -236,6 +240,7 @@ class _PostgresTransaction:
     provider: str
     order_id: str
     pending: list[tuple[str, Sequence[Any]]] = attrs.field(factory=list)
+    """Statements to send once the transaction's block ends without an error."""
 
     def append(self, entry: HistoryEntry) -> HistoryEntry:
         seq = self.store._reserve(self.xid)
@@ -263,12 +268,14 @@ class _PostgresTransaction:
 
 
 class _Batch(threading.local):
-    """This thread's open batch (its connection and depth), and the id of its database
-    transaction once that has log positions in flight."""
+    """This thread's open batch (its connection, depth, and the writes of its last
+    transaction, sent with the next one's lock), and the id of its database transaction once
+    that has log positions in flight."""
 
     conn: psycopg.Connection[Any] | None = None
     depth: int = 0
     xid: str | None = None
+    pending: Pending = ()
 
 
 class PostgresStore:
@@ -359,9 +366,13 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """This thread's batch connection, or one from the pool for the call."""
-        if self._batch.conn is not None:
-            yield self._batch.conn
+        """This thread's batch connection (its writes so far sent first), or one from the
+        pool for the call."""
+        batch = self._batch
+        if batch.conn is not None:
+            self._send(batch.conn, batch.pending)
+            batch.pending = []
+            yield batch.conn
             return
         with self._pool.connection() as conn:
             yield conn
@@ -392,10 +403,11 @@ class PostgresStore:
         advisory lock; its record's status comes without the raw payload."""
         _check_key(provider, order_id)
         batch = self._batch
-        if batch.conn is not None:
-            txn = self._begin(batch.conn, provider, order_id)
+        if batch.conn is not None:  # the batch's writes so far go with this order's lock
+            txn = self._begin(batch.conn, provider, order_id, after=batch.pending)
+            batch.pending = []
             yield txn
-            self._send(batch.conn, txn.pending)
+            batch.pending = txn.pending
             return
         with self._pool.connection() as conn:
             batch.xid = None
@@ -410,11 +422,16 @@ class PostgresStore:
             finally:
                 batch.xid = None
 
-    def _begin(self, conn: psycopg.Connection[Any], provider: str,
-               order_id: str) -> _PostgresTransaction:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)",
-                     (_lock_key("order", provider, order_id),))
-        row = conn.execute(_LOCKED_READ, (provider, order_id)).fetchone()
+    def _begin(self, conn: psycopg.Connection[Any], provider: str, order_id: str,
+               *, after: Pending = ()) -> _PostgresTransaction:
+        """Send ``after`` (writes of the batch), take the order's lock and read its record,
+        as separate statements in one round trip."""
+        with conn.pipeline(), conn.cursor() as cursor:
+            for sql, params in after:
+                cursor.execute(sql, params)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)",
+                           (_lock_key("order", provider, order_id),))
+            row = cursor.execute(_LOCKED_READ, (provider, order_id)).fetchone()
         assert row is not None
         xid, status, changed_at, due_at = row
         record = (None if status is None else
@@ -422,7 +439,7 @@ class PostgresStore:
         return _PostgresTransaction(record, self, xid, provider, order_id)
 
     @staticmethod
-    def _send(conn: psycopg.Connection[Any], pending: list[tuple[str, Sequence[Any]]],
+    def _send(conn: psycopg.Connection[Any], pending: Pending,
               *, forget: str | None = None) -> None:
         """Send a transaction's writes in one round trip; with ``forget``, also delete the
         in-flight records of that transaction id (it is about to commit)."""
@@ -446,16 +463,16 @@ class PostgresStore:
                 batch.depth -= 1
             return
         with self._pool.connection() as conn:
-            batch.conn, batch.depth, batch.xid = conn, 1, None
+            batch.conn, batch.depth, batch.xid, batch.pending = conn, 1, None, []
             try:
                 with conn.transaction():
                     yield
-                    self._send(conn, [], forget=batch.xid)
+                    self._send(conn, batch.pending, forget=batch.xid)
             except BaseException:
                 self._release(batch.xid)
                 raise
             finally:
-                batch.conn, batch.depth, batch.xid = None, 0, None
+                batch.conn, batch.depth, batch.xid, batch.pending = None, 0, None, []
 
     # -- reading -----------------------------------------------------------------------------
 
