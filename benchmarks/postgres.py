@@ -111,30 +111,34 @@ def _counts(url: str) -> Counter[str]:
 # -- watcher processes --------------------------------------------------------------------------
 
 
-def _watch(dsn: str, settings: str) -> None:
-    """A watcher on ``dsn``: each line on stdin runs one sweep and prints its checked count
-    (a failed fetch shows as a count short; Print API's feed is down on purpose)."""
+def _watch(settings: str) -> None:
+    """A watcher on the database in ``ORDERSTATUS_STORE`` (not on the command line, where
+    ``ps`` shows it): each line on stdin runs one sweep and prints its checked and failed
+    counts (Print API's feed is down on purpose: one failure a sweep, not logged)."""
     import logging
 
-    from orderstatus import AsyncClient, PostgresStore, RetryPolicy, Tracker, Watcher
+    from orderstatus import AsyncClient, PostgresStore, Tracker, Watcher
     from orderstatus.plugins import Registry
 
     loop = asyncio.new_event_loop()
-    with PostgresStore(dsn) as store:
-        client = AsyncClient(json.loads(settings), retry=RetryPolicy(attempts=1))
+    with PostgresStore(os.environ["ORDERSTATUS_STORE"]) as store:
+        client = AsyncClient(json.loads(settings))  # retried: a closed keep-alive is no failure
         watcher = Watcher(client, Tracker(store, registry=Registry()))
-        logging.getLogger("orderstatus.watch").setLevel(logging.ERROR)
+        logging.getLogger("orderstatus.watch").addFilter(
+            lambda record: "feed failed" not in record.getMessage())
         print("ready", flush=True)
         for _ in sys.stdin:
             report = loop.run_until_complete(watcher.sweep())
-            print(json.dumps(report.checked), flush=True)
+            print(json.dumps([report.checked, report.failed]), flush=True)
         loop.run_until_complete(client.aclose())
 
 
 def _watchers(dsn: str, settings: dict[str, Any], count: int) -> list[subprocess.Popen[str]]:
-    started = [subprocess.Popen([sys.executable, "-m", "benchmarks.postgres", _WATCH, dsn,
+    started = [subprocess.Popen([sys.executable, "-m", "benchmarks.postgres", _WATCH,
                                  json.dumps(settings)], cwd=ROOT, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True) for _ in range(count)]
+                                stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "ORDERSTATUS_STORE": dsn})
+               for _ in range(count)]
     for child in started:
         assert child.stdout is not None
         if child.stdout.readline() != "ready\n":
@@ -142,18 +146,19 @@ def _watchers(dsn: str, settings: dict[str, Any], count: int) -> list[subprocess
     return started
 
 
-def _sweep(started: list[subprocess.Popen[str]]) -> tuple[int, float]:
-    """One sweep by every watcher at once: orders checked, wall-clock seconds."""
+def _sweep(started: list[subprocess.Popen[str]]) -> tuple[int, int, float]:
+    """One sweep by every watcher at once: orders checked, failures, wall-clock seconds."""
     began = time.perf_counter()
     for child in started:
         assert child.stdin is not None
         child.stdin.write("sweep\n")
         child.stdin.flush()
-    checked = 0
+    checked = failed = 0
     for child in started:
         assert child.stdout is not None
-        checked += json.loads(child.stdout.readline())
-    return checked, time.perf_counter() - began
+        done, failures = json.loads(child.stdout.readline())
+        checked, failed = checked + done, failed + failures
+    return checked, failed, time.perf_counter() - began
 
 
 # -- the benchmark ------------------------------------------------------------------------------
@@ -216,11 +221,13 @@ def _measure(server: str, provider: str, orders: int, rounds: int) -> dict[int, 
                     shift = number % len(WATCHERS)
                     for count in WATCHERS[shift:] + WATCHERS[:shift]:
                         _make_due(dsn)
-                        checked, wall = _sweep(every[:count])
+                        checked, failed, wall = _sweep(every[:count])
                         gets = _counts(served["url"])
                         if checked != orders or set(gets) != set(served["ids"]):
-                            raise RuntimeError(f"{provider}: {count} watchers checked {checked} of "
-                                               f"{orders} orders, fetched {len(gets)}")
+                            raise RuntimeError(
+                                f"{provider}: {count} watchers checked {checked} of {orders} "
+                                f"orders ({failed} failures, the feed's included), fetched "
+                                f"{len(gets)}")
                         if number:
                             figures[count].append((sum(gets.values()) / orders,
                                                    max(gets.values()), checked / wall))
@@ -270,5 +277,5 @@ def run(smoke: bool) -> list[Result]:
 
 if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == _SERVE:
     _serve_sandbox(sys.argv[2], int(sys.argv[3]))
-elif __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == _WATCH:
-    _watch(sys.argv[2], sys.argv[3])
+elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == _WATCH:
+    _watch(sys.argv[2])

@@ -1,21 +1,22 @@
-"""Worker processes for the many-workers tests: ``python -m tests.workers KIND DSN …``.
+"""Worker processes for the many-workers tests: ``python -m tests.workers KIND …``.
 
-Each opens its own :class:`~orderstatus.PostgresStore` on ``DSN``, prints ``ready``, waits
+Each opens its own :class:`~orderstatus.PostgresStore` on the DSN in ``ORDERSTATUS_STORE``
+(not on the command line, where ``ps`` would show its password), prints ``ready``, waits
 for a line on its standard input (so that the test starts every worker at once), then works
 and prints one JSON line per piece of work:
 
-``observe DSN WORKER ORDERS``
+``observe WORKER ORDERS``
     observes the walk of ``ORDERS`` orders (first observations included), rotated by
     ``WORKER``; prints ``[[change id, order, state], …]`` for the changes it emitted.
-``consume DSN NAME ORDERS``
+``consume NAME ORDERS``
     polls consumer ``NAME`` and acknowledges what it read until it has read ``ORDERS``
     deliveries (every order's last change); prints the ids in the order read.
-``schema DSN``
+``schema``
     only opens the store (the schema is created by whichever worker comes first).
-``hold DSN ORDER``
+``hold ORDER``
     opens a transaction on ``ORDER``, records a change in it (its log position in flight),
     prints ``"held"`` and waits to be killed.
-``watch DSN SETTINGS LEASE BATCH``
+``watch SETTINGS LEASE BATCH``
     a :class:`~orderstatus.Watcher` of the providers in the JSON ``SETTINGS``, leasing
     ``BATCH`` orders at a time for ``LEASE`` seconds: instead of ``go``, each ``sweep OFFSET``
     line runs one sweep with the clock ``OFFSET`` seconds ahead and prints its report, until
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,9 +63,10 @@ def start(kind: str, dsn: str, *args: str, count: int = 1,
     ``per_worker``, each gets its number as its first argument."""
     started = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.workers", kind, dsn,
-             *((str(n),) if per_worker else ()), *args],
+            [sys.executable, "-m", "tests.workers", kind, *((str(n),) if per_worker else ()),
+             *args],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "ORDERSTATUS_STORE": dsn},
         )
         for n in range(count)
     ]
@@ -157,8 +160,8 @@ def watch(store: PostgresStore, settings: str, lease: float, batch: int) -> None
     loop.run_until_complete(client.aclose())
 
 
-def main(kind: str, dsn: str, *args: str) -> None:
-    with PostgresStore(dsn) as store:
+def main(kind: str, *args: str) -> None:
+    with PostgresStore(os.environ["ORDERSTATUS_STORE"]) as store:
         if kind == "observe":
             observe(store, int(args[0]), int(args[1]))
         elif kind == "consume":
