@@ -27,14 +27,8 @@ S = OrderState
 
 
 @pytest.fixture
-def dsn() -> Iterator[str]:
-    """A new database with the schema."""
-    try:
-        made = postgres.database()
-    except postgres.unittest.SkipTest as skip:
-        pytest.skip(str(skip))
-    yield made
-    postgres.server().drop(made)
+def dsn(postgres_database: str) -> str:
+    return postgres_database
 
 
 @pytest.fixture
@@ -166,10 +160,7 @@ def test_a_consumer_in_another_process_reads_every_change_once_in_order(
 
 
 def test_workers_starting_at_once_create_the_schema_once() -> None:
-    try:
-        empty = postgres.database(empty=True)
-    except postgres.unittest.SkipTest as skip:
-        pytest.skip(str(skip))
+    empty = postgres.database(empty=True)
     assert go(start("schema", empty, count=4)) == [0, 0, 0, 0]
     with psycopg.connect(empty) as conn:
         assert conn.execute("SELECT version FROM orderstatus_schema").fetchall() == [

@@ -30,7 +30,6 @@ from orderstatus.plugins import Registry, default_registry
 from orderstatus.settings import env_names
 from orderstatus.stores.postgres import describe_dsn
 from orderstatus.testing.asgi import serve
-from tests import postgres
 from tests.cli.conftest import clean_env
 from tests.workers import ROOT, start, tell
 
@@ -73,13 +72,10 @@ class World:
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
+def world(postgres_database: str) -> Iterator[World]:
     """300 Gooten orders tracked in a new database, last seen 13 hours ago in production
     (so due at once), and shipped since at the sandbox, served on loopback."""
-    try:
-        dsn = postgres.database()
-    except postgres.unittest.SkipTest as skip:
-        pytest.skip(str(skip))
+    dsn = postgres_database
     box = GootenSandbox()
     ids = [box.create_order(status="InProduction") for _ in range(ORDERS)]
 
@@ -97,7 +93,6 @@ def world() -> Iterator[World]:
     counting = Counting(box.asgi())
     with serve(counting) as url:
         yield World(box, counting, url, dsn, ids)
-    postgres.server().drop(dsn)
 
 
 def watchers(world: World, count: int, *, lease: float = 600, batch: int = 20

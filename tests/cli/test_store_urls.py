@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,13 @@ from orderstatus_fakeshop import FakeshopSandbox
 from psycopg import conninfo
 
 from orderstatus import SQLiteStore
-from tests import postgres
 
 from .conftest import Invoke, clean_env, run
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    try:
-        dsn = postgres.database()
-    except postgres.unittest.SkipTest as skip:
-        pytest.skip(str(skip))
-    yield dsn
-    postgres.server().drop(dsn)
+def database(postgres_database: str) -> str:
+    return postgres_database
 
 
 def test_fetch_track_watch_and_changes_share_a_postgresql_store(
