@@ -56,6 +56,8 @@ SCHEMA_VERSION = 1
 _EXTRA = "PostgresStore needs psycopg: pip install 'orderstatus[postgres]'"
 _MAX_ID = 2**63 - 1
 _PRUNE_CHUNK = 10_000
+_OLDEST_SERVER = 130000
+"""PostgreSQL 13: ``xid8``, ``pg_current_xact_id()`` and ``pg_xact_status(xid8)``."""
 _CLEAR_EVERY = 60.0
 """Seconds between two clearings of in-flight records that aborted writers left."""
 
@@ -279,7 +281,7 @@ class _Batch(threading.local):
 
 
 class PostgresStore:
-    """A store in a PostgreSQL database (10 or later; tested on 15), for many workers.
+    """A store in a PostgreSQL database (13 or later; tested on 15), for many workers.
 
     Every process, on every machine, that opens the same database shares its orders, change
     log, consumers and feed cursors; each order's read-compare-write is serialized across all
@@ -333,6 +335,9 @@ class PostgresStore:
         try:
             with psycopg.connect(self._dsn.reveal(), autocommit=True,
                                  connect_timeout=max(1, round(self._timeout))) as conn:
+                if conn.info.server_version < _OLDEST_SERVER:
+                    return (f"it runs postgresql {conn.info.server_version // 10000}; "
+                            "orderstatus needs 13 or later")
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                     conn.execute("CREATE TABLE IF NOT EXISTS orderstatus_schema"
