@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -238,8 +239,10 @@ class Overtaken:
         assert self.store.save_cursor(provider, self.theirs, expected=expected)
         return self.store.save_cursor(provider, cursor, expected=expected)
 
-    def hold_feed(self, provider: str) -> contextlib.AbstractContextManager[bool]:
-        return self.store.hold_feed(provider)
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        return self.store.hold_feed(provider, timeout=timeout)
 
 
 def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> None:
@@ -251,8 +254,32 @@ def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> 
     assert world.feed.requests == [("GET", "/v1/changes")]  # and it stopped reading
 
 
-def test_a_feed_another_watcher_reads_is_left_to_it(world: World) -> None:
-    """Neither read nor polled: its reader covers that provider in this sweep."""
+def test_a_watcher_waits_for_the_feed_s_reader_then_reads_on(world: World) -> None:
+    order = world.feed.create_order()
+    world.track("fakeshop", order, ago=LONG_AGO)
+    world.feed.set_status(order, "sent")
+    holding, sweeping = threading.Event(), threading.Event()
+
+    def other_watcher() -> None:
+        with world.store.hold_feed("fakeshop") as held:
+            assert held
+            holding.set()
+            assert sweeping.wait(30)
+
+    reader = threading.Thread(target=other_watcher)
+    reader.start()
+    assert holding.wait(30)
+    patient = Watcher(world.client, world.tracker, interval=30, clock=world.clock)
+    threading.Timer(0.05, sweeping.set).start()  # lets go while this watcher waits, or before
+    report = asyncio.run(patient.sweep())
+    reader.join()
+    assert report.changes == 1
+    assert ("GET", "/v1/changes") in world.feed.requests
+
+
+def test_a_feed_another_watcher_reads_too_long_is_left_to_it(world: World) -> None:
+    """Neither read nor polled once the wait (up to the interval) is over: its reader covers
+    that provider in this sweep."""
     order = world.feed.create_order()
     world.track("fakeshop", order, ago=LONG_AGO)
     world.feed.set_status(order, "sent")

@@ -70,8 +70,10 @@ class Watcher:
     cursor after the statuses it returned are stored (so a crash re-reads, never skips); the
     save is a compare-and-set, so two watchers never move a cursor back. One watcher reads a
     feed at a time (:meth:`~orderstatus.stores.FeedState.hold_feed`): a watcher that finds it
-    held leaves that provider to its reader for the sweep. If the feed fails, that provider's
-    due orders are fetched one by one in that sweep instead. Orders of providers the client is
+    held waits for its reader (up to ``interval``), then reads on from the cursor the reader
+    saved; one that waited in vain leaves that provider to the reader for the sweep. If the
+    feed fails, that provider's due orders are fetched one by one in that sweep instead, by
+    every watcher it failed for, each taking its own share. Orders of providers the client is
     not configured for are left alone.
 
     Several watchers on one shared store (:class:`~orderstatus.PostgresStore`, or
@@ -142,11 +144,11 @@ class Watcher:
             self.failures.append(failure)
 
     async def _read_feed(self, name: str, tally: _Tally) -> bool:
-        """Read ``name``'s feed from the saved cursor (unless another watcher is reading it);
+        """Read ``name``'s feed from the saved cursor, once no other watcher is reading it;
         ``False`` if it failed."""
-        async with _in_thread(self.feed_state.hold_feed(name)) as held:
+        async with _in_thread(self.feed_state.hold_feed(name, timeout=self.interval)) as held:
             if not held:
-                log.debug("%s feed: another watcher is reading it", name)
+                log.info("%s feed: another watcher is still reading it; leaving it that", name)
                 return True
             return await self._read_pages(name, tally)
 

@@ -10,21 +10,20 @@ __all__ = ["LocalFeedReaders"]
 
 
 class LocalFeedReaders:
-    """Which providers' feeds a thread of this process is reading through one store."""
+    """One lock per provider's feed, among the threads reading feeds through one store."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._reading: set[str] = set()
+        self._feeds: dict[str, threading.Lock] = {}
 
     @contextlib.contextmanager
-    def hold(self, provider: str) -> Iterator[bool]:
+    def hold(self, provider: str, timeout: float = 0.0) -> Iterator[bool]:
         """:meth:`~orderstatus.stores.FeedState.hold_feed` among this store's threads."""
         with self._lock:
-            held = provider not in self._reading
-            self._reading.add(provider)
+            feed = self._feeds.setdefault(provider, threading.Lock())
+        held = feed.acquire(timeout=timeout) if timeout > 0 else feed.acquire(blocking=False)
         try:
             yield held
         finally:
             if held:
-                with self._lock:
-                    self._reading.discard(provider)
+                feed.release()

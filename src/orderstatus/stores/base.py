@@ -83,13 +83,14 @@ class FeedState(Protocol):
         fails, and it stops reading.
         """
 
-    def hold_feed(self, provider: str) -> AbstractContextManager[bool]:
-        """Try, without waiting, to become ``provider``'s one feed reader for the block.
+    def hold_feed(self, provider: str, *, timeout: float = 0.0) -> AbstractContextManager[bool]:
+        """Become ``provider``'s one feed reader for the block, waiting up to ``timeout``
+        seconds while another holds it.
 
         Yields whether this caller holds it; while it does, every other ``hold_feed`` of that
-        provider, in any thread or process sharing the state, yields ``False`` (that caller
-        leaves the feed to the holder). A holder that dies lets go. A state that cannot keep
-        other processes off may yield ``True`` to every caller of another process: the
+        provider, in any thread or process sharing the state, waits, and yields ``False`` once
+        its ``timeout`` has passed. A holder that dies lets go. A state that cannot keep other
+        processes off may yield ``True`` to every caller of another process: the
         compare-and-set of :meth:`save_cursor` still keeps the cursor from moving back.
         """
 

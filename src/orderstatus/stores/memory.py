@@ -251,8 +251,10 @@ class MemoryStore:
                 self._cursors[provider] = cursor
             return True
 
-    def hold_feed(self, provider: str) -> contextlib.AbstractContextManager[bool]:
-        return self._feed_readers.hold(provider)
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        return self._feed_readers.hold(provider, timeout)
 
     # -- retention ---------------------------------------------------------------------------
 

@@ -583,17 +583,30 @@ class PostgresStore:
         return bool(self._rows(sql, *params))
 
     @contextlib.contextmanager
-    def hold_feed(self, provider: str) -> Iterator[bool]:
-        """A session-level advisory lock on one pooled connection, tried without waiting.
+    def hold_feed(self, provider: str, *, timeout: float = 0.0) -> Iterator[bool]:
+        """A session-level advisory lock on one pooled connection, waited for up to
+        ``timeout`` seconds (``lock_timeout``).
 
         Session-level, because a feed is read over the network: a transaction-level lock
         would keep a transaction open (and the database's cleanup waiting) meanwhile. A
         watcher that dies loses its session, and the lock with it.
         """
+        import psycopg
+
         key = _lock_key("feed", provider)
         with self._pool.connection() as conn:
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-            held = bool(row and row[0])
+            if timeout > 0:
+                conn.execute(f"SET lock_timeout = {max(1, round(timeout * 1000))}")
+                try:
+                    conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                    held = True
+                except psycopg.errors.LockNotAvailable:
+                    held = False
+                finally:
+                    conn.execute("RESET lock_timeout")
+            else:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                held = bool(row and row[0])
             try:
                 yield held
             finally:

@@ -439,10 +439,12 @@ class SQLiteStore:
                            (provider, cursor))
             return True
 
-    def hold_feed(self, provider: str) -> contextlib.AbstractContextManager[bool]:
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
         """Keeps this store's threads apart only: another process reading the same feed
         through the same file is kept from moving the cursor back by :meth:`save_cursor`."""
-        return self._feed_readers.hold(provider)
+        return self._feed_readers.hold(provider, timeout)
 
     # -- retention ---------------------------------------------------------------------------
 

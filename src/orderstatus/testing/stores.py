@@ -403,6 +403,8 @@ class StoreTestCase(unittest.TestCase):
             self.assertTrue(first)
             with store.hold_feed("suite") as second:
                 self.assertFalse(second, "a second reader got the feed its first reader holds")
+            with store.hold_feed("suite", timeout=0.05) as patient:
+                self.assertFalse(patient, "a reader waited for a held feed and got it")
             if type(self).exclusive_feeds:
                 with other.hold_feed("suite") as elsewhere:
                     self.assertFalse(elsewhere, "another handle got a feed that is held")
@@ -413,6 +415,23 @@ class StoreTestCase(unittest.TestCase):
             raise RuntimeError("the reader fails")
         with store.hold_feed("suite") as again:
             self.assertTrue(again, "a feed stayed held after its reader let go")
+        holding, released = threading.Event(), threading.Event()
+        got: list[bool] = []
+
+        def let_go_later() -> None:
+            with other.hold_feed("suite") as held:
+                got.append(held)
+                holding.set()
+                released.wait(30)
+
+        holder = threading.Thread(target=let_go_later)
+        holder.start()
+        self.assertTrue(holding.wait(30))
+        self.assertEqual(got, [True])
+        threading.Timer(0.1, released.set).start()
+        with store.hold_feed("suite", timeout=30) as waited:
+            self.assertTrue(waited, "a reader waiting for a feed did not get it once let go")
+        holder.join()
 
     # -- every order -------------------------------------------------------------------------
 
