@@ -291,6 +291,24 @@ def test_a_feed_another_watcher_reads_too_long_is_left_to_it(world: World) -> No
     assert world.sweep() == [(order, S.CREATED, S.SHIPPED)]  # let go: read again
 
 
+def test_a_sweep_waiting_for_a_held_feed_stops_when_cancelled(world: World) -> None:
+    """A stop signal cancels the sweep while it waits (here up to an hour) for the feed's
+    reader: it ends within a slice of the wait, not when the reader lets go."""
+    patient = Watcher(world.client, world.tracker, interval=3600, clock=world.clock)
+
+    async def cancel_while_waiting() -> None:
+        sweep = asyncio.ensure_future(patient.sweep())
+        await asyncio.sleep(0)  # it is waiting for the feed now
+        sweep.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(sweep, 30)
+
+    with world.store.hold_feed("fakeshop") as held:  # the other watcher, reading it for ever
+        assert held
+        asyncio.run(cancel_while_waiting())
+    assert world.feed.requests == []
+
+
 def test_a_failing_feed_falls_back_to_fetching(world: World) -> None:
     order = world.feed.create_order()
     world.sweep()

@@ -30,6 +30,10 @@ log = logging.getLogger("orderstatus.watch")
 
 T = TypeVar("T")
 
+_FEED_WAIT_SLICE = 0.5
+"""Seconds a watcher waits for a held feed in one go: a sweep cancelled meanwhile (a stop
+signal) ends at most this much later, since a thread waiting for a lock cannot be cancelled."""
+
 FAILURES_KEPT = 100
 """How many failures of one sweep :attr:`Watcher.failures` keeps (the rest are counted)."""
 
@@ -146,11 +150,17 @@ class Watcher:
     async def _read_feed(self, name: str, tally: _Tally) -> bool:
         """Read ``name``'s feed from the saved cursor, once no other watcher is reading it;
         ``False`` if it failed."""
-        async with _in_thread(self.feed_state.hold_feed(name, timeout=self.interval)) as held:
-            if not held:
-                log.info("%s feed: another watcher is still reading it; leaving it that", name)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.interval
+        while True:  # waits in short slices, so that a cancelled sweep stops soon
+            wait = min(_FEED_WAIT_SLICE, max(deadline - loop.time(), 0.0))
+            async with _in_thread(self.feed_state.hold_feed(name, timeout=wait)) as held:
+                if held:
+                    return await self._read_pages(name, tally)
+            if loop.time() >= deadline:
+                log.info("%s feed: another watcher is still reading it; leaving it to that"
+                         " watcher", name)
                 return True
-            return await self._read_pages(name, tally)
 
     async def _read_pages(self, name: str, tally: _Tally) -> bool:
         cursor = await asyncio.to_thread(self.feed_state.load_cursor, name)
