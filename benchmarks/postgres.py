@@ -24,7 +24,6 @@ does by hand). Without it the benchmark says so and reports nothing. Run it alon
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import os
@@ -32,11 +31,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 from ._common import PROVIDERS, ROOT, Result, Spread, at_least, at_most, sandbox
+from ._server import served as served_by
 
 WATCHERS = (1, 2, 4)
 LATENCY = 0.05
@@ -98,23 +97,6 @@ def _serve_sandbox(provider: str, orders: int) -> None:
         print(json.dumps({"url": url, "settings": box.settings(url), "ids": box.ids}),
               flush=True)
         sys.stdin.read()
-
-
-@contextlib.contextmanager
-def _served(provider: str, orders: int) -> Iterator[dict[str, Any]]:
-    child = subprocess.Popen([sys.executable, "-m", "benchmarks.postgres", _SERVE, provider,
-                              str(orders)], cwd=ROOT, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        if not line:
-            raise RuntimeError("the sandbox server did not start")
-        yield json.loads(line)
-    finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        child.wait(timeout=30)
 
 
 def _counts(url: str) -> Counter[str]:
@@ -229,7 +211,7 @@ def _measure(server: str, provider: str, orders: int, rounds: int) -> dict[int, 
     dsn = _database(server, name)
     figures: dict[int, list[Any]] = {n: [] for n in WATCHERS}
     try:
-        with _served(provider, orders) as served:
+        with served_by(provider, orders, runner=("-m", "benchmarks.postgres", _SERVE)) as served:
             _track(dsn, provider, served)
             _counts(served["url"])
             every = _watchers(dsn, {provider: served["settings"]}, max(WATCHERS))
