@@ -5,6 +5,7 @@ processes sharing a notification storm."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
@@ -71,13 +72,13 @@ class World:
     ids: list[str]
 
 
-@pytest.fixture
-def world(postgres_database: str) -> Iterator[World]:
-    """300 Gooten orders tracked in a new database, last seen 13 hours ago in production
-    (so due at once), and shipped since at the sandbox, served on loopback."""
-    dsn = postgres_database
+@contextlib.contextmanager
+def served_world(dsn: str, orders: int, *, tracked: bool) -> Iterator[World]:
+    """``orders`` Gooten orders in production at a sandbox served on loopback; if
+    ``tracked``, tracked in the database as last seen 13 hours ago (so due at once) and
+    shipped since."""
     box = GootenSandbox()
-    ids = [box.create_order(status="InProduction") for _ in range(ORDERS)]
+    ids = [box.create_order(status="InProduction") for _ in range(orders)]
 
     async def track() -> None:
         async with AsyncClient({"gooten": box.settings("http://127.0.0.1/")},
@@ -87,12 +88,20 @@ def world(postgres_database: str) -> Iterator[World]:
         with PostgresStore(dsn) as store:
             Tracker(store, registry=Registry()).record_many(found)  # type: ignore[arg-type]
 
-    asyncio.run(track())
-    for order_id in ids:
-        box.set_status(order_id, "Shipped")
+    if tracked:
+        asyncio.run(track())
+        for order_id in ids:
+            box.set_status(order_id, "Shipped")
     counting = Counting(box.asgi())
     with serve(counting) as url:
         yield World(box, counting, url, dsn, ids)
+
+
+@pytest.fixture
+def world(postgres_database: str) -> Iterator[World]:
+    """300 tracked Gooten orders, due, and shipped since at the sandbox."""
+    with served_world(postgres_database, ORDERS, tracked=True) as built:
+        yield built
 
 
 def watchers(world: World, count: int, *, lease: float = 600, batch: int = 20
@@ -221,21 +230,18 @@ async def storm(box: GootenSandbox, ids: list[str], bases: list[str], per_order:
     assert Counter(codes) == {200: len(notes)}
 
 
-def test_two_receivers_lose_and_double_nothing_in_a_storm(world: World) -> None:
-    ids = world.ids[:40]
-    with psycopg.connect(world.dsn, autocommit=True) as conn:  # untracked: first seen anew
-        conn.execute("TRUNCATE orderstatus_orders, orderstatus_history")
-    world.box.subscribe("http://receiver/webhooks/gooten?orderid=")
-    for order_id in ids:
-        world.box.set_status(order_id, "InProduction")
-    for bases in receivers(world, 2):
-        asyncio.run(storm(world.box, ids, bases, 5))
-        for order_id in ids:
-            world.box.set_status(order_id, "Shipped")
-        asyncio.run(storm(world.box, ids, bases, 5))
-    with PostgresStore(world.dsn) as store:
+def test_two_receivers_lose_and_double_nothing_in_a_storm(postgres_database: str) -> None:
+    """40 orders no receiver has seen yet (first seen in the storm), then shipped."""
+    with served_world(postgres_database, 40, tracked=False) as world:
+        world.box.subscribe("http://receiver/webhooks/gooten?orderid=")
+        for bases in receivers(world, 2):
+            asyncio.run(storm(world.box, world.ids, bases, 5))
+            for order_id in world.ids:
+                world.box.set_status(order_id, "Shipped")
+            asyncio.run(storm(world.box, world.ids, bases, 5))
+    with PostgresStore(postgres_database) as store:
         walks = {i: [(c.previous, c.current) for c in store.changes(limit=10_000)
-                     if c.order_id == i] for i in ids}
+                     if c.order_id == i] for i in world.ids}
         assert walks == {i: [(None, S.IN_PRODUCTION), (S.IN_PRODUCTION, S.SHIPPED)]
-                         for i in ids}
-        assert store.count() == len(ids)
+                         for i in world.ids}
+        assert store.count() == len(world.ids)
