@@ -20,6 +20,7 @@ from orderstatus.models import OrderStatus, StatusChange
 from orderstatus.tracking.history import CHANGES, HistoryEntry, Outcome
 
 from . import codec
+from ._feeds import LocalFeedReaders
 from .base import OrderKey, OrderRecord, as_utc
 
 if TYPE_CHECKING:
@@ -242,6 +243,7 @@ class SQLiteStore:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._batches = 0
+        self._feed_readers = LocalFeedReaders()
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -436,6 +438,13 @@ class SQLiteStore:
                            " ON CONFLICT (provider) DO UPDATE SET cursor = excluded.cursor",
                            (provider, cursor))
             return True
+
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        """Keeps this store's threads apart only: another process reading the same feed
+        through the same file is kept from moving the cursor back by :meth:`save_cursor`."""
+        return self._feed_readers.hold(provider, timeout)
 
     # -- retention ---------------------------------------------------------------------------
 
