@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import attrs
 import httpx
 
-from ._exchange import Exchange, Op, SentButLost
+from ._exchange import Budget, Exchange, Op, SentButLost
 from .errors import (
     AuthenticationError,
     FeedNotSupportedError,
@@ -62,13 +62,14 @@ class Operations:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def fetch(self, name: str, order_id: str, strict: bool | None = None) -> Op[OrderStatus]:
+    def fetch(self, name: str, order_id: str, strict: bool | None = None,
+              budget: Budget | None = None) -> Op[OrderStatus]:
         """Fetch one order; it is observed when the request that got its answer was sent."""
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         answer = yield from self.exchange.run(
             provider, provider.build_fetch(oid), order_id=oid, safe=True,
-            read=lambda response: provider.parse_fetch(oid, response),
+            read=lambda response: provider.parse_fetch(oid, response), budget=budget,
         )
         return self.mappers[name].to_status(
             answer.value, strict=self._strict(strict), observed_at=answer.sent_at
@@ -159,8 +160,10 @@ class Operations:
         """Move an order to ``target`` under the provider's rules.
 
         With ``dry_run`` the rules are checked (after a fetch, unless ``current`` is given) and
-        the current status is returned without sending the update.
+        the current status is returned without sending the update. Every request of the call
+        (fetches, the update, the settling fetch) shares one total budget.
         """
+        budget = self.exchange.budget()
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         rules = provider.update_rules_in_force()
@@ -177,7 +180,7 @@ class Operations:
                 allowed=sorted(s.value for s in rules.targets),
             )
         if current is None:
-            current = yield from self.fetch(name, oid, strict=False)
+            current = yield from self.fetch(name, oid, strict=False, budget=budget)
         elif (current.provider, current.order_id) != (name, oid):
             raise TransitionNotAllowedError(
                 f"the status passed as current is of {current.provider} order "
@@ -201,19 +204,19 @@ class Operations:
         try:
             answer = yield from self.exchange.run(
                 provider, provider.build_update(oid, native_target), order_id=oid, safe=False,
-                read=lambda response: provider.parse_update(oid, response),
+                read=lambda response: provider.parse_update(oid, response), budget=budget,
             )
         except ProviderError as failure:
             if isinstance(failure, _NOT_SETTLED):
                 raise
             # refused (a 409 may mean "already there"), or an answer that may hide an applied
             # update: the order decides
-            fresh = yield from self.settle(provider, rules, oid, goal)
+            fresh = yield from self.settle(provider, rules, oid, goal, budget)
             if fresh is not None:
                 return fresh
             raise failure from None
         except SentButLost as lost:
-            fresh = yield from self.settle(provider, rules, oid, goal)
+            fresh = yield from self.settle(provider, rules, oid, goal, budget)
             if fresh is not None:
                 return fresh
             raise OutcomeUnknownError(
@@ -227,14 +230,15 @@ class Operations:
                 native_status=None if current.items else native_target,
             )
             return self.mappers[name].to_status(told, observed_at=answer.sent_at)
-        return (yield from self.fetch(name, oid, strict=strict))
+        return (yield from self.fetch(name, oid, strict=strict, budget=budget))
 
     def settle(
-        self, provider: Provider, rules: UpdateRules, order_id: str, goal: OrderState
+        self, provider: Provider, rules: UpdateRules, order_id: str, goal: OrderState,
+        budget: Budget | None = None,
     ) -> Op[OrderStatus | None]:
         """A fresh status if it already shows ``goal``; else (or on errors) ``None``."""
         try:
-            fresh = yield from self.fetch(provider.name, order_id, strict=False)
+            fresh = yield from self.fetch(provider.name, order_id, strict=False, budget=budget)
         except OrderStatusError:
             return None
         verdict = rules.decide(goal, fresh.native_statuses, key=provider.native_key)

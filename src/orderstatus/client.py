@@ -7,11 +7,12 @@ Both run the same operations (:mod:`orderstatus._operations`, over the HTTP exch
 from __future__ import annotations
 
 import abc
+import math
 import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import httpx
@@ -20,6 +21,13 @@ from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
 from ._operations import Operations
 from ._redaction import Redactor, guard_loggers
+from ._transfer import (
+    ACCEPT_ENCODING,
+    DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    bounded,
+    network_transport,
+)
 from ._version import __version__
 from .errors import ConfigurationError, OrderStatusError
 from .lifecycle import OrderState
@@ -48,6 +56,7 @@ FetchResult = OrderStatus | FetchFailure
 _DEFAULT_HEADERS = {
     "user-agent": f"orderstatus/{__version__} (+https://pypi.org/project/orderstatus/)",
     "accept": "application/json",
+    "accept-encoding": ACCEPT_ENCODING,
 }
 
 
@@ -65,6 +74,7 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         limits: Mapping[str, int] | None = None,
         registry: Registry | None = None,
         sleep: SleepT | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """Build a client for the providers named in ``settings``.
 
@@ -79,6 +89,8 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             registry: where providers come from (default: installed plugins).
             sleep: how to wait between attempts (default: :func:`time.sleep`, or
                 :func:`asyncio.sleep` for the async client); tests pass a recorder.
+            max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
+                one raises :class:`ResponseFormatError`, unread past the limit.
         """
         self.registry = registry or default_registry()
         providers: dict[str, Provider] = {}
@@ -102,7 +114,13 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         bad = [n for n, v in self._limits.items() if v < 1]
         if bad:
             raise ConfigurationError(f"limits must be at least 1 for {', '.join(bad)}")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
+                or max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be a positive integer")
+        self._max_response_bytes = max_response_bytes
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeouts = MappingProxyType(self._timeout.as_dict())
+        self._longest_timeout = max(math.inf if t is None else t for t in self._timeouts.values())
         self._transport = transport
         self._sleep: SleepT = self._default_sleep() if sleep is None else sleep
         self._http: dict[str, HttpT] = {}
@@ -179,16 +197,22 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         }
 
     def _prepare(self, send: SendRequest) -> httpx.Request:
-        """Give a provider-built request the client's headers, and timeouts within the budget."""
+        """Give a provider-built request the client's headers, and timeouts within the budget
+        (the same for most requests: built once)."""
         request = send.request
         for name, value in _DEFAULT_HEADERS.items():
             request.headers.setdefault(name, value)
         budget = send.budget
-        request.extensions["timeout"] = {
-            phase: budget if limit is None else (limit if budget is None else min(limit, budget))
-            for phase, limit in self._timeout.as_dict().items()
-        }
+        timeouts: Mapping[str, float | None] = self._timeouts
+        if budget < self._longest_timeout:
+            timeouts = {phase: budget if limit is None or limit > budget else limit
+                        for phase, limit in timeouts.items()}
+        request.extensions["timeout"] = timeouts
         return request
+
+    def _bound(self, response: httpx.Response) -> None:
+        """Every answer's body decodes within the size cap and ends by the deadline."""
+        bounded(response, self._max_response_bytes)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} providers={list(self.providers)}>"
@@ -207,7 +231,10 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
     def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]
               ) -> httpx.Client:
-        return httpx.Client(transport=transport, **options)
+        if transport is None:
+            transport = network_transport(options["limits"], asynchronous=False)
+        return httpx.Client(transport=transport, event_hooks={"response": [self._bound]},
+                            **options)
 
     def _run(self, op: Op[R]) -> R:
         reply: Reply = None
@@ -225,12 +252,17 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
                     reply = None
 
     def _send(self, effect: SendRequest) -> Reply:
-        """Send one request and receive its answer, or the error that came instead."""
-        with error_context(effect.context):
-            try:
-                return self._client_for(effect.provider).send(self._prepare(effect))
-            except (httpx.HTTPError, OrderStatusError) as err:
-                return err
+        """Send one request and receive its answer, or the error that came instead; the
+        attempt is over by the end of its budget."""
+        deadline = DEADLINE.set(time.monotonic() + effect.budget)
+        try:
+            with error_context(effect.context):
+                try:
+                    return self._client_for(effect.provider).send(self._prepare(effect))
+                except (httpx.HTTPError, OrderStatusError) as err:
+                    return err
+        finally:
+            DEADLINE.reset(deadline)
 
     def fetch(self, provider: str, order_id: str, *, strict: bool | None = None) -> OrderStatus:
         """Fetch one order's status."""
@@ -343,7 +375,14 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
 
     def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
               ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, **options)
+        if transport is None:
+            transport = network_transport(options["limits"], asynchronous=True)
+
+        async def bound(response: httpx.Response) -> None:
+            self._bound(response)
+
+        return httpx.AsyncClient(transport=transport, event_hooks={"response": [bound]},
+                                 **options)
 
     async def _run(self, op: Op[R]) -> R:
         reply: Reply = None
@@ -361,12 +400,17 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                     reply = None
 
     async def _send(self, effect: SendRequest) -> Reply:
-        """Send one request and receive its answer, or the error that came instead."""
-        with error_context(effect.context):
-            try:
-                return await self._client_for(effect.provider).send(self._prepare(effect))
-            except (httpx.HTTPError, OrderStatusError) as err:
-                return err
+        """Send one request and receive its answer, or the error that came instead; the
+        attempt is over by the end of its budget."""
+        deadline = DEADLINE.set(time.monotonic() + effect.budget)
+        try:
+            with error_context(effect.context):
+                try:
+                    return await self._client_for(effect.provider).send(self._prepare(effect))
+                except (httpx.HTTPError, OrderStatusError) as err:
+                    return err
+        finally:
+            DEADLINE.reset(deadline)
 
     async def fetch(
         self, provider: str, order_id: str, *, strict: bool | None = None

@@ -173,7 +173,7 @@ def _read_all(file: Any) -> bytes:
     fd = file.fileno()
     if stat.S_ISREG(os.fstat(fd).st_mode):
         return bytes(file.read())
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             ready, _, _ = select.select([fd], [], [], _POLL)
