@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 import math
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -36,7 +35,7 @@ from .models import FeedPage, FetchFailure, OrderStatus
 from .plugins import Registry, default_registry
 from .provider import Provider
 from .retry import RetryPolicy
-from .settings import secret_values, settings_from_environ, settings_from_mapping
+from .settings import Sealed, secret_values, settings_from_environ, settings_from_mapping
 
 if TYPE_CHECKING:
     import asyncio
@@ -92,22 +91,29 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
                 one raises :class:`ResponseFormatError`, unread past the limit.
         """
+        # from here on the settings travel sealed (see orderstatus.settings): no frame an
+        # error passes through shows a credential in a local
+        sealed = Sealed({} if settings is None else settings)
+        del settings
+        if not isinstance(sealed.open(), Mapping):
+            raise ConfigurationError(
+                f"settings must map provider names to settings, not "
+                f"{type(sealed.open()).__name__}")
         self.registry = registry or default_registry()
         providers: dict[str, Provider] = {}
-        for name, values in sorted((settings or {}).items()):
+        for name in sorted(sealed.open()):
             cls = self.registry.provider(name)
             known = Redactor()  # e.g. a base_url quoting a misplaced secret is refused clean
             with error_boundary(ErrorContext(clean=known)):
-                configured = settings_from_mapping(name, cls.settings_class, values)
+                configured = settings_from_mapping(name, cls.settings_class, sealed.part(name))
                 known.add(secret_values(configured))
                 providers[name] = cls(configured)
-        secrets = [s for p in providers.values() for s in p.secrets()]
-        guard_loggers(secrets)
+        guard_loggers(_secrets(providers))
         override = self.registry.map_override if self.registry.has_map_overrides else None
         self._ops = Operations(
             providers=providers,
             mappers={n: StatusMapper(type(p), override) for n, p in providers.items()},
-            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(secrets)),
+            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(_secrets(providers))),
             strict=strict,
         )
         self._limits = {n: (limits or {}).get(n, type(p).concurrency) for n, p in providers.items()}
@@ -139,10 +145,11 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         Takes the constructor's keyword arguments (``registry`` also says which providers are
         installed); returns an instance of the class it is called on.
         """
-        environ = os.environ if environ is None else environ
+        sealed = None if environ is None else Sealed(environ)  # as __init__ seals settings
+        del environ
         given = kwargs.get("registry")
         registry = given if isinstance(given, Registry) else default_registry()
-        return cls(settings_from_environ(registry, environ), *args, **kwargs)
+        return cls(settings_from_environ(registry, sealed), *args, **kwargs)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -215,7 +222,12 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         bounded(response, self._max_response_bytes)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} providers={list(self.providers)}>"
+        ops = getattr(self, "_ops", None)  # an error tracker may show one half built
+        return f"<{type(self).__name__} providers={list(ops.providers) if ops else []}>"
+
+
+def _secrets(providers: Mapping[str, Provider]) -> list[str]:
+    return [s for p in providers.values() for s in p.secrets()]
 
 
 SyncSleep = Callable[[float], None]

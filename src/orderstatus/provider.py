@@ -12,7 +12,7 @@ import datetime as dt
 import ipaddress
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -28,7 +28,7 @@ from .errors import (
     UpdateNotSupportedError,
 )
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import Tracking
+from .models import Secret, Tracking
 from .settings import secret_values
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ __all__ = [
     "ParsedItem",
     "ParsedOrder",
     "Provider",
+    "QueryAuth",
     "UpdateRules",
     "UpdateVerdict",
     "check_base_url",
@@ -226,6 +227,51 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class _SignedRequest(httpx.Request):
+    """A request carrying secret query parameters; its ``repr`` masks them."""
+
+    masked: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        url = self.url
+        for name in self.masked:
+            url = url.copy_set_param(name, "***")
+        return f"<Request({self.method!r}, '{url}')>"
+
+
+class QueryAuth(httpx.Auth):
+    """Adds secret query parameters (an API key in the URL) to requests as they are sent.
+
+    A provider whose API takes a credential in the query string returns one from
+    :meth:`Provider.auth` instead of putting it in the requests it builds: then no request
+    the client holds, no URL an error carries and no frame an error passes through has the
+    credential, only the copy handed to httpx to send (whose ``repr`` masks it).
+
+    Args:
+        params: query parameter name -> the secret it carries.
+        when: which requests get them (default: all); e.g. those built with a marker in
+            ``request.extensions``.
+    """
+
+    def __init__(self, params: Mapping[str, Secret], *,
+                 when: Callable[[httpx.Request], bool] | None = None) -> None:
+        self._params = dict(params)
+        self._when = when
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {sorted(self._params)}>"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._when is None or self._when(request):
+            url = request.url
+            for name, secret in self._params.items():
+                url = url.copy_add_param(name, secret.reveal())
+            request = _SignedRequest(request.method, url, headers=request.headers,
+                                     stream=request.stream, extensions=request.extensions)
+            request.masked = tuple(self._params)
+        yield request
+
+
 class Provider(abc.ABC):
     """Base class of every provider. Subclass it, fill in the class attributes, and register
     the class from an ``orderstatus_register_providers`` hook.
@@ -260,8 +306,8 @@ class Provider(abc.ABC):
         self.base_url = check_base_url(configured or self.default_base_url, provider=self.name)
         self._base = str(self.base_url)
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name} {self.base_url}>"
+    def __repr__(self) -> str:  # an error tracker may show one half built
+        return f"<{type(self).__name__} {self.name} {getattr(self, 'base_url', '(no url)')}>"
 
     # -- statuses ---------------------------------------------------------------------------
 

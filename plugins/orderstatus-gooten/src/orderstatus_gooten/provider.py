@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -17,6 +17,7 @@ from orderstatus import (
     ParsedOrder,
     PaymentState,
     Provider,
+    QueryAuth,
     Secret,
     UpdateRules,
 )
@@ -32,14 +33,14 @@ from orderstatus.errors import (
 from . import payload
 from .statuses import NATIVE_STATUSES, PAYMENT_STATUSES, UPDATE_RULES, native_key
 
-__all__ = ["GootenProvider", "GootenSettings", "KeyAuth"]
+__all__ = ["GootenProvider", "GootenSettings"]
 
 ORDER_PATH = "v/5/source/api/orders/"
 UPDATE_PATH = "orderstatus"
 WEBHOOK_PARAM = "orderid"
 KEY_PARAM = "partnerBillingKey"
 _NEEDS_KEY = "orderstatus_gooten.partner_billing_key"
-"""Request extension: the request is sent with the partner billing key (:class:`KeyAuth`)."""
+"""Request extension: the request is sent with the partner billing key (see ``auth``)."""
 
 
 def _filled(_: Any, attribute: attrs.Attribute[Any], value: str | Secret) -> None:
@@ -59,35 +60,6 @@ class GootenSettings:
     """The Partner Billing Key: private, sent only to change an order's status."""
     base_url: str | None = None
     """Where Gooten lives; default ``https://api.print.io/api/`` (set it for a sandbox)."""
-
-
-class _Signed(httpx.Request):
-    """A request carrying the partner billing key; its ``repr`` masks it."""
-
-    def __repr__(self) -> str:
-        return f"<Request({self.method!r}, '{self.url.copy_set_param(KEY_PARAM, '***')}')>"
-
-
-class KeyAuth(httpx.Auth):
-    """Adds the partner billing key to the requests built to carry it (status updates).
-
-    The key is in no request the client holds or an error's traceback shows: only in the
-    copy this flow hands to httpx to send.
-    """
-
-    def __init__(self, key: Secret) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.extensions.get(_NEEDS_KEY):
-            request = _Signed(
-                request.method, request.url.copy_add_param(KEY_PARAM, self._key.reveal()),
-                headers=request.headers, stream=request.stream, extensions=request.extensions,
-            )
-        yield request
 
 
 class GootenProvider(Provider):
@@ -168,8 +140,9 @@ class GootenProvider(Provider):
         )
 
     def auth(self) -> httpx.Auth:
-        """Adds the partner billing key to update requests (:class:`KeyAuth`)."""
-        return KeyAuth(self.settings.partner_billing_key)
+        """Adds the partner billing key to update requests as they are sent."""
+        return QueryAuth({KEY_PARAM: self.settings.partner_billing_key},
+                         when=lambda request: bool(request.extensions.get(_NEEDS_KEY)))
 
     def parse_update(self, order_id: str, response: httpx.Response) -> None:
         """``{"HadError": false}`` is success; ``true`` raises :class:`UpdateRejectedError`."""
