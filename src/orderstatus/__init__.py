@@ -34,6 +34,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     FeedNotSupportedError,
+    InvalidArgumentError,
     InvalidOrderIdError,
     InvalidWebhookError,
     NotSupportedError,
@@ -49,6 +50,7 @@ from .errors import (
     UnmappedStatusError,
     UpdateNotSupportedError,
     UpdateRejectedError,
+    UsageError,
     WebhookContentTypeError,
 )
 from .hookspecs import hookimpl
@@ -124,6 +126,7 @@ __all__ = [
     "FeedPage",
     "FetchFailure",
     "HistoryEntry",
+    "InvalidArgumentError",
     "InvalidOrderIdError",
     "InvalidWebhookError",
     "ItemStatus",
@@ -161,6 +164,7 @@ __all__ = [
     "UpdateNotSupportedError",
     "UpdateRejectedError",
     "UpdateRules",
+    "UsageError",
     "UpdateVerdict",
     "Watcher",
     "WebhookContentTypeError",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import time
 from collections.abc import Callable, Generator
 from types import TracebackType
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+log = logging.getLogger("orderstatus.client")
 _SECRET_PARAM = ("key", "secret", "token", "password", "signature")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "cf-ray")
 
@@ -247,7 +249,14 @@ class Exchange:
                     raise ResponseFormatError(
                         f"answer could not be parsed ({type(err).__name__})"
                     ) from None
-            special = provider.classify_error(sending.order_id, response)
+            try:
+                special = provider.classify_error(sending.order_id, response)
+            except OrderStatusError:
+                raise
+            except Exception as err:  # a hostile error body must not let a foreign error out
+                log.warning("%s: classify_error raised %s; the status code decides",
+                            provider.name, type(err).__name__)
+                special = None
             error = _status_error(response) if special is None else special
         status = response.status_code
         retry_after = getattr(error, "retry_after", None)

@@ -17,6 +17,7 @@ from ._exchange import Budget, Exchange, Op, SentButLost
 from .errors import (
     AuthenticationError,
     FeedNotSupportedError,
+    InvalidArgumentError,
     InvalidOrderIdError,
     InvalidWebhookError,
     OrderNotFoundError,
@@ -88,6 +89,9 @@ class Operations:
         query: Mapping[str, str] | str | None,
     ) -> str:
         """The checked order id of a notification, or InvalidWebhookError (no request)."""
+        _check_type("body", body, (bytes, bytearray, memoryview, str), "bytes or text")
+        _check_type("headers", headers, (Mapping, type(None)), "a mapping")
+        _check_type("query", query, (Mapping, str, type(None)), "a mapping or a query string")
         provider = self.provider(name)
         if not provider.capabilities.webhook:
             raise InvalidWebhookError(f"{provider.title} sends no webhooks", provider=name)
@@ -163,6 +167,7 @@ class Operations:
         the current status is returned without sending the update. Every request of the call
         (fetches, the update, the settling fetch) shares one total budget.
         """
+        _check_type("current", current, (OrderStatus, type(None)), "an OrderStatus")
         budget = self.exchange.budget()
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
@@ -258,3 +263,8 @@ def _state(
             f"{target!r} is not an order state", provider=provider, order_id=order_id,
             target=str(target), allowed=sorted(s.value for s in allowed),
         ) from None
+
+
+def _check_type(name: str, value: object, types: tuple[type, ...], expected: str) -> None:
+    if not isinstance(value, types):
+        raise InvalidArgumentError(f"{name} must be {expected}, not {type(value).__name__}")

@@ -45,11 +45,37 @@ __all__ = [
     "UpdateVerdict",
     "check_base_url",
     "check_order_id",
+    "excerpt",
 ]
 
 T = TypeVar("T")
 
 MAX_ORDER_ID_LENGTH = 128
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of a JSON answer :meth:`Provider.json` accepts."""
+MAX_EXCERPT = 300
+"""Most characters of a provider's own words an error message quotes."""
+_TOO_DEEP = object()
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
+    """``text`` on one line, cut to ``limit`` characters (a provider's words in a message)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests containers more than ``limit`` deep (iteratively: no recursion)."""
+    todo = [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
 _FORBIDDEN_IN_ID = frozenset("/?#\\%")
 
 
@@ -410,14 +436,28 @@ class Provider(abc.ABC):
         An undecodable body looks like a fault on the way (cut short, a proxy's HTML page), so
         the error is ``retryable``: the client tries a safe request again within its budget.
         """
+        content = response.content
         try:
-            return json.loads(response.content)
+            data = json.loads(content)
+        except RecursionError:
+            data = _TOO_DEEP
         except (ValueError, UnicodeDecodeError) as err:
             raise ResponseFormatError(
                 f"answer is not json ({response.headers.get('content-type', 'no content type')})",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
                 retryable=True,
             ) from err
+        # a document deeper than any answer breaks code that walks it (copies, stores, reprs):
+        # refused; only one with that many brackets at all can be, so most are never walked
+        if data is _TOO_DEEP or (
+            content.count(b"[") + content.count(b"{") > MAX_JSON_DEPTH
+            and _deeper_than(data, MAX_JSON_DEPTH)
+        ):
+            raise ResponseFormatError(
+                f"answer is json nested deeper than {MAX_JSON_DEPTH} levels",
+                provider=self.name, order_id=order_id, status_code=response.status_code,
+            )
+        return data
 
     def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:
         """Structure ``data`` into ``cls`` with this provider's converter.
@@ -435,7 +475,7 @@ class Provider(abc.ABC):
                 else [str(err)]
             )
             raise ResponseFormatError(
-                f"unexpected answer: {'; '.join(problems)}",
+                f"unexpected answer: {excerpt('; '.join(problems))}",
                 provider=self.name, order_id=order_id,
             ) from err
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import socket
 import threading
 import time
 import zlib
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
 
 Behaviour = Callable[[socket.socket, threading.Event], None]
 
@@ -176,3 +179,30 @@ def timed(call: Callable[[], object]) -> tuple[object, float]:
     except Exception as err:  # the test looks at what it is
         result = err
     return result, time.monotonic() - started
+
+
+class Answering:
+    """An ASGI app that answers some requests itself and passes the others to ``app`` (a
+    sandbox): a server whose error bodies, or some orders' answers, are whatever a test wants,
+    while the rest of it works."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.answer: Callable[[set[str]], tuple[int, bytes] | None] = lambda parts: None
+        """``(status, body)`` for a request, from the parts of its target (path segments,
+        query names and values, decoded); ``None`` passes it to ``app``."""
+        self.answered = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"").decode()
+        parts = set(re.split(r"[/?&=]", scope.get("path", "") + "?" + unquote(query)))
+        answer = self.answer(parts) if scope["type"] == "http" else None
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        self.answered += 1
+        status, body = answer
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
