@@ -8,7 +8,7 @@ update may go ahead is :meth:`UpdateRules.decide <orderstatus.UpdateRules.decide
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import attrs
 import httpx
@@ -268,3 +268,29 @@ def _state(
 def _check_type(name: str, value: object, types: tuple[type, ...], expected: str) -> None:
     if not isinstance(value, types):
         raise InvalidArgumentError(f"{name} must be {expected}, not {type(value).__name__}")
+
+
+def checked_refs(refs: Iterable[object]) -> Iterable[tuple[str, str]]:
+    """``refs`` of a ``fetch_many``, each a ``(provider, order_id)`` pair, or
+    :class:`InvalidArgumentError`: for a collection before any of them is fetched, for any
+    other iterable (read as it is fetched, maybe endless) as each is taken."""
+    if isinstance(refs, (str, bytes)) or not isinstance(refs, Iterable):
+        raise InvalidArgumentError(
+            f"refs must be an iterable of (provider, order_id) pairs, not {type(refs).__name__}")
+    if isinstance(refs, Collection):
+        return [_checked_ref(ref) for ref in refs]
+    return map(_checked_ref, refs)
+
+
+def _checked_ref(ref: object) -> tuple[str, str]:
+    if isinstance(ref, (tuple, list)) and len(ref) == 2:
+        return ref[0], ref[1]  # their types are the fetch's to check: a failure of that order
+    raise InvalidArgumentError(
+        f"each reference must be a (provider, order_id) pair, not {_shown(ref)}")
+
+
+def _shown(value: object) -> str:
+    """A caller's value in a message: short, and only its shape when it may hold anything."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__

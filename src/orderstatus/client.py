@@ -18,7 +18,7 @@ import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
-from ._operations import Operations
+from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
     ACCEPT_ENCODING,
@@ -28,7 +28,7 @@ from ._transfer import (
     network_transport,
 )
 from ._version import __version__
-from .errors import ConfigurationError, OrderStatusError
+from .errors import ConfigurationError, OrderStatusError, UsageError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
 from .models import FeedPage, FetchFailure, OrderStatus
@@ -290,6 +290,7 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
         """
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        refs = checked_refs(refs)
         gates = {n: threading.BoundedSemaphore(v) for n, v in self._limits.items()}
 
         def one(ref: OrderRef) -> FetchResult:
@@ -377,7 +378,13 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
 
 class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncClient]):
-    """The asynchronous client: :class:`Client`'s methods, awaited."""
+    """The asynchronous client: :class:`Client`'s methods, awaited.
+
+    It belongs to one event loop at a time: the one it first ran in, until :meth:`aclose`.
+    """
+
+    _loop: Any = None
+    """The event loop the open connections belong to."""
 
     @staticmethod
     def _default_sleep() -> AsyncSleep:
@@ -397,6 +404,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                                  **options)
 
     async def _run(self, op: Op[R]) -> R:
+        self._check_loop()
         reply: Reply = None
         with error_boundary(self._ops.exchange.context):  # this task's context only
             while True:
@@ -410,6 +418,24 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                     assert isinstance(effect, Sleep)
                     await self._sleep(effect.seconds)
                     reply = None
+
+    def _check_loop(self) -> None:
+        """Bind the client to the running event loop; refuse another loop while the first
+        still runs with connections open (they belong to it) with :class:`UsageError`. Once
+        that loop is closed (``asyncio.run`` returned), its connections are dropped."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._loop is not None and self._http:
+            if not self._loop.is_closed():
+                raise UsageError(
+                    "this AsyncClient is in use by another event loop: create one client "
+                    "per event loop (or aclose() it before using it from another)"
+                )
+            self._http.clear()  # their connections died with their loop
+        self._loop = loop
 
     async def _send(self, effect: SendRequest) -> Reply:
         """Send one request and receive its answer, or the error that came instead; the
@@ -436,6 +462,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         """Fetch many orders, yielding each as it completes (see :meth:`Client.fetch_many`)."""
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        refs = checked_refs(refs)
         import asyncio
 
         gates = {n: asyncio.Semaphore(v) for n, v in self._limits.items()}
@@ -500,10 +527,12 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         return await self._run(self._ops.send(provider, request, order_id=order_id))
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection (in the event loop they belong to)."""
+        self._check_loop()
         for http in self._http.values():
             await http.aclose()
         self._http.clear()
+        self._loop = None
 
     close = aclose
 

@@ -20,7 +20,8 @@ def mixed(secret: str, choices: list[int]) -> str:
     out = []
     for char, choice in zip(secret, choices, strict=False):
         encoded = quote(char, safe="")
-        out.append([char, char.swapcase() if char.isascii() else char, encoded.lower(), quote(encoded, safe=""),
+        cased = char.swapcase() if char.isascii() else char
+        out.append([char, cased, encoded.lower(), quote(encoded, safe=""),
                     json.dumps(char, ensure_ascii=True)[1:-1]][choice])
     return "".join(out)
 
