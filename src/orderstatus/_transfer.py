@@ -17,6 +17,7 @@ Both apply to requests an auth flow sends (a token request) as to any other.
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -29,7 +30,9 @@ from .errors import ResponseFormatError
 
 __all__ = [
     "ACCEPT_ENCODING",
+    "CANCEL",
     "DEADLINE",
+    "Cancelled",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "bounded",
     "network_transport",
@@ -43,6 +46,19 @@ DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "orderstatus_deadline", default=None
 )
 """When (``time.monotonic()``) the attempt in progress in this thread or task must be over."""
+CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "orderstatus_cancel", default=None
+)
+"""Set, the requests of this thread stop at their next socket operation (:class:`Cancelled`);
+a read waits in slices of :data:`_SLICE` to notice. Only a sync ``fetch_many`` sets one: its
+worker threads cannot be interrupted otherwise when its caller stops (Ctrl-C)."""
+_SLICE = 0.05
+"""Seconds a cancellable read waits before it looks at its :data:`CANCEL` event again."""
+
+
+class Cancelled(BaseException):
+    """The call was abandoned by its caller (a ``BaseException``: no handler takes it for a
+    failure to retry or report)."""
 
 _PIECE = 64 * 1024
 """Most bytes one decoding step may produce beyond what the cap leaves (memory stays bounded)."""
@@ -52,7 +68,11 @@ _PIECE = 64 * 1024
 
 
 def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
-    """``timeout``, cut to what is left of the deadline; raise ``expired`` if nothing is."""
+    """``timeout``, cut to what is left of the deadline; raise ``expired`` if nothing is, and
+    :class:`Cancelled` if the call was abandoned."""
+    cancel = CANCEL.get()
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
     deadline = DEADLINE.get()
     if deadline is None:
         return timeout
@@ -69,7 +89,19 @@ class _Stream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        if CANCEL.get() is None:
+            return self._stream.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:  # in slices, to notice a cancellation (nothing is consumed by a timeout)
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            wait = _clip(left, httpcore.ReadTimeout)
+            try:
+                return self._stream.read(max_bytes, _SLICE if wait is None else min(wait, _SLICE))
+            except httpcore.ReadTimeout:
+                if wait is not None and wait <= _SLICE:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _clip(timeout, httpcore.WriteTimeout))

@@ -22,6 +22,7 @@ from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
     ACCEPT_ENCODING,
+    CANCEL,
     DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES,
     bounded,
@@ -292,8 +293,10 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
             raise ConfigurationError("concurrency must be at least 1")
         refs = checked_refs(refs)
         gates = {n: threading.BoundedSemaphore(v) for n, v in self._limits.items()}
+        stop = threading.Event()
 
         def one(ref: OrderRef) -> FetchResult:
+            CANCEL.set(stop)  # this worker thread's requests end when the caller stops
             name, order_id = ref
             gate = gates.get(name) if isinstance(name, str) else None
             try:
@@ -304,19 +307,23 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
             except OrderStatusError as err:
                 return FetchFailure(str(name), str(order_id), err)
 
-        refs = iter(refs)
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="orderstatus") as pool:
             pending: set[Future[FetchResult]] = set()
-            for ref in refs:
-                pending.add(pool.submit(one, ref))
-                if len(pending) >= concurrency:
+            try:
+                for ref in refs:
+                    pending.add(pool.submit(one, ref))
+                    if len(pending) >= concurrency:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        yield from (f.result() for f in done)
+                while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     yield from (f.result() for f in done)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in done)
+            finally:  # the caller stopped early (Ctrl-C, break): end the fetches in flight
+                stop.set()
+                for future in pending:
+                    future.cancel()
 
     def update(
         self, provider: str, order_id: str, target: OrderState | str, *,
