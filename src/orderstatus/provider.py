@@ -76,6 +76,8 @@ def _deeper_than(data: Any, limit: int) -> bool:
         elif isinstance(value, list):
             todo.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
     return False
+
+
 _FORBIDDEN_IN_ID = frozenset("/?#\\%")
 
 
