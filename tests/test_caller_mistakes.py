@@ -82,6 +82,15 @@ def test_webhook_arguments_of_the_wrong_type_are_refused_before_any_request(
     assert sandbox.requests == []
 
 
+def test_an_update_s_current_must_be_an_order_status(
+    local: Api, sandbox: FakeshopSandbox
+) -> None:
+    order_id = sandbox.create_order()
+    with pytest.raises(InvalidArgumentError, match="current must be an OrderStatus"):
+        local.update("fakeshop", order_id, "cancelled", current="created")
+    assert sandbox.requests == []
+
+
 def test_an_async_client_refuses_a_second_running_event_loop(
     sandbox: FakeshopSandbox,
 ) -> None:

@@ -170,14 +170,20 @@ def shows(text: str, secret: str) -> bool:
     return any(form.casefold() in text.casefold() for form in echoes(secret).values())
 
 
+def configured(provider: str, sandbox: Sandbox, url: str
+               ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """``(a new order's id, settings for the served sandbox, the credentials among them)``."""
+    settings = sandbox.settings(url)
+    with Client({provider: settings}) as client:
+        secrets = client.provider(provider).secrets()
+    return sandbox.create_order(), settings, secrets
+
+
 def test_echoed_credentials_show_in_no_spelling(
     answering: tuple[Sandbox, Answering, str], provider: str, kind: str
 ) -> None:
     sandbox, app, url = answering
-    order_id = sandbox.create_order()
-    settings = sandbox.settings(url)
-    with Client({provider: settings}) as client:
-        secrets = client.provider(provider).secrets()
+    order_id, settings, secrets = configured(provider, sandbox, url)
     api = Api(kind, {provider: settings}, retry=NO_RETRY, timeout=10.0)
     real = api.fetch(provider, order_id).raw
     errors = 0
@@ -201,10 +207,7 @@ def test_the_cli_prints_no_echoed_credential(
     from tests.cli.conftest import clean_env, run
 
     sandbox, app, url = answering
-    order_id = sandbox.create_order()
-    settings = sandbox.settings(url)
-    with Client({provider: settings}) as client:
-        secrets = client.provider(provider).secrets()
+    order_id, settings, secrets = configured(provider, sandbox, url)
     spelled = " ".join(form for s in secrets for form in echoes(s).values())
     env = clean_env(**{f"ORDERSTATUS_{provider.upper()}_{k.upper()}": str(v)
                        for k, v in settings.items()})
