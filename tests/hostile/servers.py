@@ -192,8 +192,11 @@ class Answering:
         """``(status, body)`` for a request, from the parts of its target (path segments,
         query names and values, decoded); ``None`` passes it to ``app``."""
         self.answered = 0
+        self.requests = 0
+        """Requests received, answered here or passed on."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.requests += scope["type"] == "http"
         query = scope.get("query_string", b"").decode()
         parts = set(re.split(r"[/?&=]", scope.get("path", "") + "?" + unquote(query)))
         answer = self.answer(parts) if scope["type"] == "http" else None

@@ -111,12 +111,15 @@ def test_hostile_bodies_end_in_typed_short_errors(
     parsers tell apart)."""
     sandbox, app, url = answering
     order_id = sandbox.create_order()
-    with Client({provider: sandbox.settings(url)}) as probe:
-        tokens = probe.provider(provider).auth() is not None
+    tokens = False
     tried = 0
-    for token_too in (False, True) if tokens else (False,):
+    for token_too in (False, True):
+        if token_too and not tokens:
+            break
         api = Api(kind, {provider: sandbox.settings(url)}, retry=NO_RETRY, timeout=10.0)
+        before = app.requests
         api.fetch(provider, order_id)  # any token is fetched now, while nothing is hostile
+        tokens = tokens or app.requests - before > 1  # its auth flow sends requests of its own
         for name, body in BODIES.items():
             for status in TOKEN_STATUSES if token_too else STATUSES:
                 if token_too:  # a new client asks for a new token
@@ -160,9 +163,9 @@ def echo_bodies(real: Any, echo: str) -> Iterator[tuple[int, bytes]]:
     error = {"Message": f"bad key {echo}", "error": echo, "message": f"you sent {echo}",
              "error_description": echo, "HadError": True, "ErrorReferenceCode": echo,
              "Errors": [{"ErrorMessage": f"key {echo} refused", "PropertyName": echo}]}
-    for status in (400, 401, 404, 422, 500):
+    for status in (400, 401, 422, 500):
         yield status, json.dumps(error).encode()
-        yield status, f"<html>{echo}</html>".encode()
+    yield 502, f"<html>{echo}</html>".encode()
 
 
 def shows(text: str, secret: str) -> bool:
@@ -198,7 +201,7 @@ def test_echoed_credentials_show_in_no_spelling(
                     assert not leaks, f"{name} echo of a credential: {leaks} in {result}"
                     assert not any(shows(repr(result), s) for s in secrets), (name, result)
     api.close()
-    assert errors >= len(secrets) * len(echoes(secrets[0])) * 10
+    assert errors >= len(secrets) * len(echoes(secrets[0])) * 5
 
 
 def test_the_cli_prints_no_echoed_credential(
