@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import httpx
 import pytest
-from orderstatus_fakeshop import FakeshopSandbox
+from orderstatus_fakeshop import FakeshopProvider, FakeshopSandbox
 
 from orderstatus import (
     AuthenticationError,
+    OrderNotFoundError,
     OrderState,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
     ResponseFormatError,
     RetryPolicy,
+    hookimpl,
 )
+from orderstatus.plugins import Registry
 
 from .conftest import Api
 
@@ -219,3 +223,33 @@ def test_attempts_never_outlast_the_total_budget(local: Api, sandbox: FakeshopSa
     sandbox.faults.inject("rate_limit", retry_after=3)  # the answer comes after a 3 s wait
     local.fetch("fakeshop", order)
     assert seen[-1] == pytest.approx({"connect": 1, "read": 1, "write": 1, "pool": 1}, abs=0.1)
+
+
+class _CrashingClassifier(FakeshopProvider):
+    """A third party's provider whose error-body parsing breaks on a hostile body."""
+
+    def classify_error(self, order_id: str | None, response: httpx.Response) -> Exception | None:
+        return {"a": 1}["missing"]  # type: ignore[no-any-return]
+
+
+class _CrashingPlugin:
+    @hookimpl
+    def orderstatus_register_providers(self, register: Any) -> None:
+        register(_CrashingClassifier, sandbox=FakeshopSandbox)
+
+
+def test_a_classifier_that_raises_leaves_the_status_code_to_decide(
+    kind: str, sandbox: FakeshopSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = Registry()
+    registry.add_plugin(_CrashingPlugin(), "crashing")
+    local = Api(kind, {"fakeshop": sandbox.settings("http://127.0.0.1/v1/")},
+                transport=sandbox.transport(), registry=registry)
+    sandbox.faults.inject("status", status=404)
+    with pytest.raises(OrderNotFoundError):
+        local.fetch("fakeshop", sandbox.create_order())
+    sandbox.faults.inject("status", status=500, times=10)
+    with pytest.raises(ProviderUnavailableError):
+        local.fetch("fakeshop", sandbox.create_order())
+    local.close()
+    assert "classify_error raised KeyError" in caplog.text

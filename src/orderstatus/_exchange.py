@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import time
 from collections.abc import Callable, Generator
 from types import TracebackType
@@ -42,6 +43,7 @@ from .retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 __all__ = [
     "Answer",
+    "Budget",
     "Effect",
     "Exchange",
     "Op",
@@ -53,11 +55,41 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+log = logging.getLogger("orderstatus.client")
 _SECRET_PARAM = ("key", "secret", "token", "password", "signature")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "cf-ray")
 
 # Errors raised before a request could reach the server: safe to retry any request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class Budget:
+    """What is left of one call's total time (:attr:`RetryPolicy.total`), shared by every
+    exchange of the call (an update's fetches and its update request alike).
+
+    Waits count as they are asked for, even when sleeping is faked, so a test's budget is
+    deterministic.
+    """
+
+    __slots__ = ("started", "total", "waited")
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.waited = 0.0
+
+    def elapsed(self) -> float:
+        """Seconds spent so far: on the clock, or in waits asked for, whichever is more."""
+        return max(time.monotonic() - self.started, self.waited)
+
+    def left(self) -> float:
+        """Seconds left; never below 0.1, so that a last exchange can still be tried."""
+        return max(self.total - self.elapsed(), 0.1)
+
+    @property
+    def spent(self) -> bool:
+        """Whether the call's total time is over."""
+        return self.elapsed() >= self.total
 
 
 @attrs.frozen
@@ -70,8 +102,9 @@ class SendRequest:
 
     provider: str
     request: httpx.Request
-    budget: float | None
-    """Seconds left of the call's total budget: no timeout of this attempt may exceed it."""
+    budget: float
+    """Seconds left of the call's total budget: the attempt, its body read included, must be
+    over by then."""
     context: ErrorContext
 
 
@@ -152,31 +185,33 @@ class Exchange:
         cleaned = url.copy_with(params=params) if params else url
         return self.redact(str(cleaned))
 
+    def budget(self) -> Budget:
+        """A fresh budget for one call."""
+        return Budget(self.retry.total)
+
     def run(
         self, provider: Provider, request: httpx.Request, *, order_id: str | None, safe: bool,
-        read: Callable[[httpx.Response], R],
+        read: Callable[[httpx.Response], R], budget: Budget | None = None,
     ) -> Op[Answer[R]]:
         """Send with retries; return what ``read`` makes of the 2xx answer, or raise.
 
         A safe request is tried again on connection errors, timeouts, 429 and 5xx, and when
         ``read`` finds the body undecodable (a retryable :class:`ResponseFormatError`); an
         unsafe one only when it never left, or on 429 (else :class:`SentButLost` when its
-        answer was lost). No attempt outlasts the total budget.
+        answer was lost). No attempt outlasts the call's ``budget`` (a fresh one if none is
+        given): the client ends each attempt, body included, by then.
         """
         sending = ErrorContext(
             provider=provider.name, order_id=order_id,
             url=functools.partial(self.clean_url, request.url), clean=self.redact,
         )
-        started = time.monotonic()
-        attempt, waited = 0, 0.0
+        budget = self.budget() if budget is None else budget
+        attempt = 0
         while True:
             attempt += 1
-            elapsed = max(time.monotonic() - started, waited)
             sent_at = self.clock()
-            reply = yield SendRequest(
-                provider.name, request, max(self.retry.total - elapsed, 0.1), sending
-            )
-            if isinstance(reply, OrderStatusError):  # raised by the provider's auth flow
+            reply = yield SendRequest(provider.name, request, budget.left(), sending)
+            if isinstance(reply, OrderStatusError):  # raised by the auth flow, or a body refused
                 raise reply
             if isinstance(reply, httpx.Response):
                 outcome = self._answer(provider, reply, sending, safe, read)
@@ -184,15 +219,13 @@ class Exchange:
                     return Answer(outcome, sent_at)
             else:
                 assert isinstance(reply, Exception)
-                outcome = self._no_answer(reply, sending, safe)
-            # waits count even when sleeping is faked, so the total budget is deterministic
-            elapsed = max(time.monotonic() - started, waited)
+                outcome = self._no_answer(reply, sending, safe, budget)
             wait = None
             if outcome.retry:
-                wait = self.retry.delay(attempt, outcome.retry_after, elapsed)
+                wait = self.retry.delay(attempt, outcome.retry_after, budget.elapsed())
             if wait is None:
                 raise outcome.error
-            waited += wait
+            budget.waited += wait
             yield Sleep(wait)
 
     def _answer(
@@ -216,7 +249,14 @@ class Exchange:
                     raise ResponseFormatError(
                         f"answer could not be parsed ({type(err).__name__})"
                     ) from None
-            special = provider.classify_error(sending.order_id, response)
+            try:
+                special = provider.classify_error(sending.order_id, response)
+            except OrderStatusError:
+                raise
+            except Exception as err:  # a hostile error body must not let a foreign error out
+                log.warning("%s: classify_error raised %s; the status code decides",
+                            provider.name, type(err).__name__)
+                special = None
             error = _status_error(response) if special is None else special
         status = response.status_code
         retry_after = getattr(error, "retry_after", None)
@@ -229,11 +269,19 @@ class Exchange:
         )
         return _Failure(error, retry, retry_after)
 
-    def _no_answer(self, error: Exception, sending: ErrorContext, safe: bool) -> _Failure:
+    def _no_answer(
+        self, error: Exception, sending: ErrorContext, safe: bool, budget: Budget
+    ) -> _Failure:
         """The failure of an attempt that got no answer; :class:`SentButLost` for an unsafe
         request that may have arrived."""
         with error_context(sending):
-            failure = _transport_error(error)
+            if isinstance(error, httpx.TimeoutException) and budget.spent:
+                failure: ProviderError = ProviderUnavailableError(
+                    f"no complete answer within the call's total of {budget.total:g} s "
+                    f"({type(error).__name__})"
+                )
+            else:
+                failure = _transport_error(error)
         if not (safe or isinstance(error, _NOT_SENT)):
             raise SentButLost(failure)
         retry = isinstance(error, (httpx.TransportError, httpx.DecodingError))

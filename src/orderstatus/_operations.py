@@ -8,15 +8,16 @@ update may go ahead is :meth:`UpdateRules.decide <orderstatus.UpdateRules.decide
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import attrs
 import httpx
 
-from ._exchange import Exchange, Op, SentButLost
+from ._exchange import Budget, Exchange, Op, SentButLost
 from .errors import (
     AuthenticationError,
     FeedNotSupportedError,
+    InvalidArgumentError,
     InvalidOrderIdError,
     InvalidWebhookError,
     OrderNotFoundError,
@@ -62,13 +63,14 @@ class Operations:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def fetch(self, name: str, order_id: str, strict: bool | None = None) -> Op[OrderStatus]:
+    def fetch(self, name: str, order_id: str, strict: bool | None = None,
+              budget: Budget | None = None) -> Op[OrderStatus]:
         """Fetch one order; it is observed when the request that got its answer was sent."""
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         answer = yield from self.exchange.run(
             provider, provider.build_fetch(oid), order_id=oid, safe=True,
-            read=lambda response: provider.parse_fetch(oid, response),
+            read=lambda response: provider.parse_fetch(oid, response), budget=budget,
         )
         return self.mappers[name].to_status(
             answer.value, strict=self._strict(strict), observed_at=answer.sent_at
@@ -87,6 +89,9 @@ class Operations:
         query: Mapping[str, str] | str | None,
     ) -> str:
         """The checked order id of a notification, or InvalidWebhookError (no request)."""
+        _check_type("body", body, (bytes, bytearray, memoryview, str), "bytes or text")
+        _check_type("headers", headers, (Mapping, type(None)), "a mapping")
+        _check_type("query", query, (Mapping, str, type(None)), "a mapping or a query string")
         provider = self.provider(name)
         if not provider.capabilities.webhook:
             raise InvalidWebhookError(f"{provider.title} sends no webhooks", provider=name)
@@ -159,8 +164,11 @@ class Operations:
         """Move an order to ``target`` under the provider's rules.
 
         With ``dry_run`` the rules are checked (after a fetch, unless ``current`` is given) and
-        the current status is returned without sending the update.
+        the current status is returned without sending the update. Every request of the call
+        (fetches, the update, the settling fetch) shares one total budget.
         """
+        _check_type("current", current, (OrderStatus, type(None)), "an OrderStatus")
+        budget = self.exchange.budget()
         provider = self.provider(name)
         oid = provider.check_order_id(order_id)
         rules = provider.update_rules_in_force()
@@ -177,7 +185,7 @@ class Operations:
                 allowed=sorted(s.value for s in rules.targets),
             )
         if current is None:
-            current = yield from self.fetch(name, oid, strict=False)
+            current = yield from self.fetch(name, oid, strict=False, budget=budget)
         elif (current.provider, current.order_id) != (name, oid):
             raise TransitionNotAllowedError(
                 f"the status passed as current is of {current.provider} order "
@@ -201,19 +209,19 @@ class Operations:
         try:
             answer = yield from self.exchange.run(
                 provider, provider.build_update(oid, native_target), order_id=oid, safe=False,
-                read=lambda response: provider.parse_update(oid, response),
+                read=lambda response: provider.parse_update(oid, response), budget=budget,
             )
         except ProviderError as failure:
             if isinstance(failure, _NOT_SETTLED):
                 raise
             # refused (a 409 may mean "already there"), or an answer that may hide an applied
             # update: the order decides
-            fresh = yield from self.settle(provider, rules, oid, goal)
+            fresh = yield from self.settle(provider, rules, oid, goal, budget)
             if fresh is not None:
                 return fresh
             raise failure from None
         except SentButLost as lost:
-            fresh = yield from self.settle(provider, rules, oid, goal)
+            fresh = yield from self.settle(provider, rules, oid, goal, budget)
             if fresh is not None:
                 return fresh
             raise OutcomeUnknownError(
@@ -227,14 +235,15 @@ class Operations:
                 native_status=None if current.items else native_target,
             )
             return self.mappers[name].to_status(told, observed_at=answer.sent_at)
-        return (yield from self.fetch(name, oid, strict=strict))
+        return (yield from self.fetch(name, oid, strict=strict, budget=budget))
 
     def settle(
-        self, provider: Provider, rules: UpdateRules, order_id: str, goal: OrderState
+        self, provider: Provider, rules: UpdateRules, order_id: str, goal: OrderState,
+        budget: Budget | None = None,
     ) -> Op[OrderStatus | None]:
         """A fresh status if it already shows ``goal``; else (or on errors) ``None``."""
         try:
-            fresh = yield from self.fetch(provider.name, order_id, strict=False)
+            fresh = yield from self.fetch(provider.name, order_id, strict=False, budget=budget)
         except OrderStatusError:
             return None
         verdict = rules.decide(goal, fresh.native_statuses, key=provider.native_key)
@@ -254,3 +263,34 @@ def _state(
             f"{target!r} is not an order state", provider=provider, order_id=order_id,
             target=str(target), allowed=sorted(s.value for s in allowed),
         ) from None
+
+
+def _check_type(name: str, value: object, types: tuple[type, ...], expected: str) -> None:
+    if not isinstance(value, types):
+        raise InvalidArgumentError(f"{name} must be {expected}, not {type(value).__name__}")
+
+
+def checked_refs(refs: Iterable[object]) -> Iterable[tuple[str, str]]:
+    """``refs`` of a ``fetch_many``, each a ``(provider, order_id)`` pair, or
+    :class:`InvalidArgumentError`: for a collection before any of them is fetched, for any
+    other iterable (read as it is fetched, maybe endless) as each is taken."""
+    if isinstance(refs, (str, bytes)) or not isinstance(refs, Iterable):
+        raise InvalidArgumentError(
+            f"refs must be an iterable of (provider, order_id) pairs, not {type(refs).__name__}")
+    if isinstance(refs, Collection):
+        return [_checked_ref(ref) for ref in refs]
+    return map(_checked_ref, refs)
+
+
+def _checked_ref(ref: object) -> tuple[str, str]:
+    if isinstance(ref, (tuple, list)) and len(ref) == 2:
+        return ref[0], ref[1]  # their types are the fetch's to check: a failure of that order
+    raise InvalidArgumentError(
+        f"each reference must be a (provider, order_id) pair, not {_shown(ref)}")
+
+
+def _shown(value: object) -> str:
+    """A caller's value in a message: short, and only its shape when it may hold anything."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__

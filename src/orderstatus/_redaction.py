@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import re
 import threading
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
+from urllib.parse import unquote_plus
 
 __all__ = ["Redactor", "guard_loggers"]
 
@@ -22,28 +25,57 @@ under these names is guarded too (plugins' ``orderstatus.<name>`` loggers among 
 
 
 class Redactor:
-    """Replaces known secrets, raw and URL-encoded, with ``***``."""
+    """Replaces known secrets with ``***`` in any spelling a URL, form or JSON text gives them.
+
+    Each character of a secret may appear as itself (in any letter case), percent-encoded
+    (hex digits in either case, encoded again any number of times: ``%252F``), a blank as
+    ``+``, or JSON-escaped (``\\u002f``, ``\\/``): so a secret echoed raw, encoded, partly
+    decoded or double-encoded is masked all the same.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._forms: tuple[str, ...] = ()
+        self._secrets: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        """Learn more secrets (and every encoded form a URL or form body may show)."""
-        forms = set(self._forms)
-        for secret in secrets:
-            if len(secret) < _MIN_SECRET_LENGTH:
-                continue
-            forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
+        """Learn more secrets."""
+        known = self._secrets | {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+        if known == self._secrets:
+            return
+        spellings = {form for secret in known for form in (secret, unquote_plus(secret))}
+        pattern = "|".join(_spelled(s) for s in sorted(spellings, key=len, reverse=True))
         with self._lock:
-            self._forms = tuple(sorted(forms, key=len, reverse=True))
+            self._secrets = frozenset(known)
+            self._pattern = re.compile(pattern, re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, MASK)
-        return text
+        pattern = self._pattern
+        return text if pattern is None else pattern.sub(MASK, text)
+
+
+def _spelled(secret: str) -> str:
+    """A pattern matching ``secret`` in every spelling :class:`Redactor` knows."""
+    return "".join(_char(c) for c in secret)
+
+
+@functools.lru_cache(maxsize=1024)
+def _char(char: str) -> str:
+    encoded = "".join(f"%(?:25)*{b:02X}" for b in char.encode("utf-8", "surrogatepass"))
+    # re's case-insensitive match compares one character with one: "ß" is "SS" in capitals
+    forms = [re.escape(c) for c in (char, char.upper(), char.lower(), char.casefold())]
+    forms.append(encoded)
+    if char == " ":
+        forms.append(r"\+")
+    escaped = json.dumps(char)[1:-1]  # \" \\ \n, or \uXXXX (a surrogate pair beyond the BMP)
+    if escaped != char:
+        forms.append(re.escape(escaped))
+    if ord(char) < 0x10000:
+        forms.append(rf"\\u{ord(char):04X}")  # JSON may escape any character
+    if char == "/":
+        forms.append(r"\\/")
+    return "(?:" + "|".join(dict.fromkeys(forms)) + ")"
 
 
 class _RedactingFilter(logging.Filter):

@@ -7,28 +7,36 @@ Both run the same operations (:mod:`orderstatus._operations`, over the HTTP exch
 from __future__ import annotations
 
 import abc
-import os
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
-from ._operations import Operations
+from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
+from ._transfer import (
+    ACCEPT_ENCODING,
+    CANCEL,
+    DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    bounded,
+    network_transport,
+)
 from ._version import __version__
-from .errors import ConfigurationError, OrderStatusError
+from .errors import ConfigurationError, OrderStatusError, UsageError
 from .lifecycle import OrderState
 from .mapping import StatusMapper
 from .models import FeedPage, FetchFailure, OrderStatus
 from .plugins import Registry, default_registry
 from .provider import Provider
 from .retry import RetryPolicy
-from .settings import secret_values, settings_from_environ, settings_from_mapping
+from .settings import Sealed, secret_values, settings_from_environ, settings_from_mapping
 
 if TYPE_CHECKING:
     import asyncio
@@ -48,6 +56,7 @@ FetchResult = OrderStatus | FetchFailure
 _DEFAULT_HEADERS = {
     "user-agent": f"orderstatus/{__version__} (+https://pypi.org/project/orderstatus/)",
     "accept": "application/json",
+    "accept-encoding": ACCEPT_ENCODING,
 }
 
 
@@ -65,6 +74,7 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         limits: Mapping[str, int] | None = None,
         registry: Registry | None = None,
         sleep: SleepT | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """Build a client for the providers named in ``settings``.
 
@@ -79,30 +89,45 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             registry: where providers come from (default: installed plugins).
             sleep: how to wait between attempts (default: :func:`time.sleep`, or
                 :func:`asyncio.sleep` for the async client); tests pass a recorder.
+            max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
+                one raises :class:`ResponseFormatError`, unread past the limit.
         """
+        # from here on the settings travel sealed (see orderstatus.settings): no frame an
+        # error passes through shows a credential in a local
+        sealed = Sealed({} if settings is None else settings)
+        del settings
+        if not isinstance(sealed.open(), Mapping):
+            raise ConfigurationError(
+                f"settings must map provider names to settings, not "
+                f"{type(sealed.open()).__name__}")
         self.registry = registry or default_registry()
         providers: dict[str, Provider] = {}
-        for name, values in sorted((settings or {}).items()):
+        for name in sorted(sealed.open()):
             cls = self.registry.provider(name)
             known = Redactor()  # e.g. a base_url quoting a misplaced secret is refused clean
             with error_boundary(ErrorContext(clean=known)):
-                configured = settings_from_mapping(name, cls.settings_class, values)
+                configured = settings_from_mapping(name, cls.settings_class, sealed.part(name))
                 known.add(secret_values(configured))
                 providers[name] = cls(configured)
-        secrets = [s for p in providers.values() for s in p.secrets()]
-        guard_loggers(secrets)
+        guard_loggers(_secrets(providers))
         override = self.registry.map_override if self.registry.has_map_overrides else None
         self._ops = Operations(
             providers=providers,
             mappers={n: StatusMapper(type(p), override) for n, p in providers.items()},
-            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(secrets)),
+            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(_secrets(providers))),
             strict=strict,
         )
         self._limits = {n: (limits or {}).get(n, type(p).concurrency) for n, p in providers.items()}
         bad = [n for n, v in self._limits.items() if v < 1]
         if bad:
             raise ConfigurationError(f"limits must be at least 1 for {', '.join(bad)}")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
+                or max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be a positive integer")
+        self._max_response_bytes = max_response_bytes
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeouts = MappingProxyType(self._timeout.as_dict())
+        self._longest_timeout = max(math.inf if t is None else t for t in self._timeouts.values())
         self._transport = transport
         self._sleep: SleepT = self._default_sleep() if sleep is None else sleep
         self._http: dict[str, HttpT] = {}
@@ -121,10 +146,11 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         Takes the constructor's keyword arguments (``registry`` also says which providers are
         installed); returns an instance of the class it is called on.
         """
-        environ = os.environ if environ is None else environ
+        sealed = None if environ is None else Sealed(environ)  # as __init__ seals settings
+        del environ
         given = kwargs.get("registry")
         registry = given if isinstance(given, Registry) else default_registry()
-        return cls(settings_from_environ(registry, environ), *args, **kwargs)
+        return cls(settings_from_environ(registry, sealed), *args, **kwargs)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -179,19 +205,30 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         }
 
     def _prepare(self, send: SendRequest) -> httpx.Request:
-        """Give a provider-built request the client's headers, and timeouts within the budget."""
+        """Give a provider-built request the client's headers, and timeouts within the budget
+        (the same for most requests: built once)."""
         request = send.request
         for name, value in _DEFAULT_HEADERS.items():
             request.headers.setdefault(name, value)
         budget = send.budget
-        request.extensions["timeout"] = {
-            phase: budget if limit is None else (limit if budget is None else min(limit, budget))
-            for phase, limit in self._timeout.as_dict().items()
-        }
+        timeouts: Mapping[str, float | None] = self._timeouts
+        if budget < self._longest_timeout:
+            timeouts = {phase: budget if limit is None or limit > budget else limit
+                        for phase, limit in timeouts.items()}
+        request.extensions["timeout"] = timeouts
         return request
 
+    def _bound(self, response: httpx.Response) -> None:
+        """Every answer's body decodes within the size cap and ends by the deadline."""
+        bounded(response, self._max_response_bytes)
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} providers={list(self.providers)}>"
+        ops = getattr(self, "_ops", None)  # an error tracker may show one half built
+        return f"<{type(self).__name__} providers={list(ops.providers) if ops else []}>"
+
+
+def _secrets(providers: Mapping[str, Provider]) -> list[str]:
+    return [s for p in providers.values() for s in p.secrets()]
 
 
 SyncSleep = Callable[[float], None]
@@ -207,7 +244,10 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
     def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]
               ) -> httpx.Client:
-        return httpx.Client(transport=transport, **options)
+        if transport is None:
+            transport = network_transport(options["limits"], asynchronous=False)
+        return httpx.Client(transport=transport, event_hooks={"response": [self._bound]},
+                            **options)
 
     def _run(self, op: Op[R]) -> R:
         reply: Reply = None
@@ -225,12 +265,17 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
                     reply = None
 
     def _send(self, effect: SendRequest) -> Reply:
-        """Send one request and receive its answer, or the error that came instead."""
-        with error_context(effect.context):
-            try:
-                return self._client_for(effect.provider).send(self._prepare(effect))
-            except (httpx.HTTPError, OrderStatusError) as err:
-                return err
+        """Send one request and receive its answer, or the error that came instead; the
+        attempt is over by the end of its budget."""
+        deadline = DEADLINE.set(time.monotonic() + effect.budget)
+        try:
+            with error_context(effect.context):
+                try:
+                    return self._client_for(effect.provider).send(self._prepare(effect))
+                except (httpx.HTTPError, OrderStatusError) as err:
+                    return err
+        finally:
+            DEADLINE.reset(deadline)
 
     def fetch(self, provider: str, order_id: str, *, strict: bool | None = None) -> OrderStatus:
         """Fetch one order's status."""
@@ -246,9 +291,12 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
         """
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        refs = checked_refs(refs)
         gates = {n: threading.BoundedSemaphore(v) for n, v in self._limits.items()}
+        stop = threading.Event()
 
         def one(ref: OrderRef) -> FetchResult:
+            CANCEL.set(stop)  # this worker thread's requests end when the caller stops
             name, order_id = ref
             gate = gates.get(name) if isinstance(name, str) else None
             try:
@@ -259,19 +307,23 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
             except OrderStatusError as err:
                 return FetchFailure(str(name), str(order_id), err)
 
-        refs = iter(refs)
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="orderstatus") as pool:
             pending: set[Future[FetchResult]] = set()
-            for ref in refs:
-                pending.add(pool.submit(one, ref))
-                if len(pending) >= concurrency:
+            try:
+                for ref in refs:
+                    pending.add(pool.submit(one, ref))
+                    if len(pending) >= concurrency:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        yield from (f.result() for f in done)
+                while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     yield from (f.result() for f in done)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in done)
+            finally:  # the caller stopped early (Ctrl-C, break): end the fetches in flight
+                stop.set()
+                for future in pending:
+                    future.cancel()
 
     def update(
         self, provider: str, order_id: str, target: OrderState | str, *,
@@ -333,7 +385,13 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
 
 class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncClient]):
-    """The asynchronous client: :class:`Client`'s methods, awaited."""
+    """The asynchronous client: :class:`Client`'s methods, awaited.
+
+    It belongs to one event loop at a time: the one it first ran in, until :meth:`aclose`.
+    """
+
+    _loop: Any = None
+    """The event loop the open connections belong to."""
 
     @staticmethod
     def _default_sleep() -> AsyncSleep:
@@ -343,9 +401,17 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
 
     def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
               ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, **options)
+        if transport is None:
+            transport = network_transport(options["limits"], asynchronous=True)
+
+        async def bound(response: httpx.Response) -> None:
+            self._bound(response)
+
+        return httpx.AsyncClient(transport=transport, event_hooks={"response": [bound]},
+                                 **options)
 
     async def _run(self, op: Op[R]) -> R:
+        self._check_loop()
         reply: Reply = None
         with error_boundary(self._ops.exchange.context):  # this task's context only
             while True:
@@ -360,13 +426,36 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                     await self._sleep(effect.seconds)
                     reply = None
 
+    def _check_loop(self) -> None:
+        """Bind the client to the running event loop; refuse another loop while the first
+        still runs with connections open (they belong to it) with :class:`UsageError`. Once
+        that loop is closed (``asyncio.run`` returned), its connections are dropped."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._loop is not None and self._http:
+            if not self._loop.is_closed():
+                raise UsageError(
+                    "this AsyncClient is in use by another event loop: create one client "
+                    "per event loop (or aclose() it before using it from another)"
+                )
+            self._http.clear()  # their connections died with their loop
+        self._loop = loop
+
     async def _send(self, effect: SendRequest) -> Reply:
-        """Send one request and receive its answer, or the error that came instead."""
-        with error_context(effect.context):
-            try:
-                return await self._client_for(effect.provider).send(self._prepare(effect))
-            except (httpx.HTTPError, OrderStatusError) as err:
-                return err
+        """Send one request and receive its answer, or the error that came instead; the
+        attempt is over by the end of its budget."""
+        deadline = DEADLINE.set(time.monotonic() + effect.budget)
+        try:
+            with error_context(effect.context):
+                try:
+                    return await self._client_for(effect.provider).send(self._prepare(effect))
+                except (httpx.HTTPError, OrderStatusError) as err:
+                    return err
+        finally:
+            DEADLINE.reset(deadline)
 
     async def fetch(
         self, provider: str, order_id: str, *, strict: bool | None = None
@@ -380,6 +469,7 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         """Fetch many orders, yielding each as it completes (see :meth:`Client.fetch_many`)."""
         if concurrency < 1:
             raise ConfigurationError("concurrency must be at least 1")
+        refs = checked_refs(refs)
         import asyncio
 
         gates = {n: asyncio.Semaphore(v) for n, v in self._limits.items()}
@@ -444,10 +534,12 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         return await self._run(self._ops.send(provider, request, order_id=order_id))
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection (in the event loop they belong to)."""
+        self._check_loop()
         for http in self._http.values():
             await http.aclose()
         self._http.clear()
+        self._loop = None
 
     close = aclose
 

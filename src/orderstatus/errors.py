@@ -19,6 +19,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "FeedNotSupportedError",
+    "InvalidArgumentError",
     "InvalidOrderIdError",
     "InvalidWebhookError",
     "NotSupportedError",
@@ -34,6 +35,7 @@ __all__ = [
     "UnmappedStatusError",
     "UpdateNotSupportedError",
     "UpdateRejectedError",
+    "UsageError",
     "WebhookContentTypeError",
 ]
 
@@ -96,6 +98,19 @@ class OrderStatusError(Exception):
 
 class ConfigurationError(OrderStatusError):
     """Settings are missing, malformed or unsafe, or a plugin could not be set up."""
+
+
+class UsageError(OrderStatusError):
+    """orderstatus was called the wrong way (a programming mistake); nothing was sent.
+
+    E.g. an :class:`~orderstatus.AsyncClient` used from a second event loop.
+    """
+
+
+class InvalidArgumentError(UsageError, TypeError):
+    """A public method got an argument of the wrong type or shape (a reference that is not
+    a ``(provider, order_id)`` pair of strings, a webhook body that is not bytes or text);
+    raised before any request."""
 
 
 class UnknownProviderError(ConfigurationError):

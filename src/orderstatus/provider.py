@@ -12,7 +12,7 @@ import datetime as dt
 import ipaddress
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -28,7 +28,7 @@ from .errors import (
     UpdateNotSupportedError,
 )
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import Tracking
+from .models import Secret, Tracking
 from .settings import secret_values
 
 if TYPE_CHECKING:
@@ -40,15 +40,44 @@ __all__ = [
     "ParsedItem",
     "ParsedOrder",
     "Provider",
+    "QueryAuth",
     "UpdateRules",
     "UpdateVerdict",
     "check_base_url",
     "check_order_id",
+    "excerpt",
 ]
 
 T = TypeVar("T")
 
 MAX_ORDER_ID_LENGTH = 128
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of a JSON answer :meth:`Provider.json` accepts."""
+MAX_EXCERPT = 300
+"""Most characters of a provider's own words an error message quotes."""
+_TOO_DEEP = object()
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
+    """``text`` on one line, cut to ``limit`` characters (a provider's words in a message)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests containers more than ``limit`` deep (iteratively: no recursion)."""
+    todo = [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
+
+
 _FORBIDDEN_IN_ID = frozenset("/?#\\%")
 
 
@@ -226,6 +255,51 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class _SignedRequest(httpx.Request):
+    """A request carrying secret query parameters; its ``repr`` masks them."""
+
+    masked: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        url = self.url
+        for name in self.masked:
+            url = url.copy_set_param(name, "***")
+        return f"<Request({self.method!r}, '{url}')>"
+
+
+class QueryAuth(httpx.Auth):
+    """Adds secret query parameters (an API key in the URL) to requests as they are sent.
+
+    A provider whose API takes a credential in the query string returns one from
+    :meth:`Provider.auth` instead of putting it in the requests it builds: then no request
+    the client holds, no URL an error carries and no frame an error passes through has the
+    credential, only the copy handed to httpx to send (whose ``repr`` masks it).
+
+    Args:
+        params: query parameter name -> the secret it carries.
+        when: which requests get them (default: all); e.g. those built with a marker in
+            ``request.extensions``.
+    """
+
+    def __init__(self, params: Mapping[str, Secret], *,
+                 when: Callable[[httpx.Request], bool] | None = None) -> None:
+        self._params = dict(params)
+        self._when = when
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {sorted(self._params)}>"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._when is None or self._when(request):
+            url = request.url
+            for name, secret in self._params.items():
+                url = url.copy_add_param(name, secret.reveal())
+            request = _SignedRequest(request.method, url, headers=request.headers,
+                                     stream=request.stream, extensions=request.extensions)
+            request.masked = tuple(self._params)
+        yield request
+
+
 class Provider(abc.ABC):
     """Base class of every provider. Subclass it, fill in the class attributes, and register
     the class from an ``orderstatus_register_providers`` hook.
@@ -260,8 +334,8 @@ class Provider(abc.ABC):
         self.base_url = check_base_url(configured or self.default_base_url, provider=self.name)
         self._base = str(self.base_url)
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name} {self.base_url}>"
+    def __repr__(self) -> str:  # an error tracker may show one half built
+        return f"<{type(self).__name__} {self.name} {getattr(self, 'base_url', '(no url)')}>"
 
     # -- statuses ---------------------------------------------------------------------------
 
@@ -364,14 +438,28 @@ class Provider(abc.ABC):
         An undecodable body looks like a fault on the way (cut short, a proxy's HTML page), so
         the error is ``retryable``: the client tries a safe request again within its budget.
         """
+        content = response.content
         try:
-            return json.loads(response.content)
+            data = json.loads(content)
+        except RecursionError:
+            data = _TOO_DEEP
         except (ValueError, UnicodeDecodeError) as err:
             raise ResponseFormatError(
                 f"answer is not json ({response.headers.get('content-type', 'no content type')})",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
                 retryable=True,
             ) from err
+        # a document deeper than any answer breaks code that walks it (copies, stores, reprs):
+        # refused; only one with that many brackets at all can be, so most are never walked
+        if data is _TOO_DEEP or (
+            content.count(b"[") + content.count(b"{") > MAX_JSON_DEPTH
+            and _deeper_than(data, MAX_JSON_DEPTH)
+        ):
+            raise ResponseFormatError(
+                f"answer is json nested deeper than {MAX_JSON_DEPTH} levels",
+                provider=self.name, order_id=order_id, status_code=response.status_code,
+            )
+        return data
 
     def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:
         """Structure ``data`` into ``cls`` with this provider's converter.
@@ -389,7 +477,7 @@ class Provider(abc.ABC):
                 else [str(err)]
             )
             raise ResponseFormatError(
-                f"unexpected answer: {'; '.join(problems)}",
+                f"unexpected answer: {excerpt('; '.join(problems))}",
                 provider=self.name, order_id=order_id,
             ) from err
 

@@ -1,4 +1,11 @@
-"""Building a provider's settings from a mapping or from environment variables."""
+"""Building a provider's settings from a mapping or from environment variables.
+
+Settings values (and the environment) travel :class:`Sealed` until they are structured into a
+settings class, whose credentials are :class:`~orderstatus.Secret`: each public entry seals
+what it is given first thing, so no frame a :class:`ConfigurationError` passes through holds a
+readable credential in a local variable (error trackers record them), and the error is raised
+from outside the ``except`` that caught the converter's error, so nothing chains to it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORE_VARIABLES",
+    "Sealed",
     "env_names",
     "parse_bool",
     "secret_values",
@@ -33,6 +41,30 @@ CORE_VARIABLES = frozenset({
     "ORDERSTATUS_STORE",  # the command: the tracker's store
 })
 """Variables orderstatus itself reads: never a provider's setting, whatever its name."""
+
+class Sealed:
+    """A mapping of settings (or of environment variables) that shows nothing of itself.
+
+    Not a :class:`~collections.abc.Mapping`, so that neither ``repr`` nor a tracker walking
+    a frame's locals reads into it; :meth:`open` is called only in expressions.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: object) -> None:
+        self._values: object = values.open() if isinstance(values, Sealed) else values
+
+    def open(self) -> Any:
+        """What was sealed."""
+        return self._values
+
+    def part(self, key: str) -> Sealed:
+        """The value under ``key``, sealed."""
+        return Sealed(self._values[key])  # type: ignore[index]
+
+    def __repr__(self) -> str:
+        return "<sealed>"
+
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -68,35 +100,36 @@ def _converter() -> cattrs.Converter:
 
 
 def settings_from_mapping(provider: str, cls: type[Any], values: Any) -> Any:
-    """Structure ``values`` (a mapping, or already a ``cls``) into ``cls``.
+    """Structure ``values`` (a mapping, or already a ``cls``; maybe :class:`Sealed`) into
+    ``cls``.
 
     Unknown keys are refused; no value is ever echoed in an error.
     """
+    values = Sealed(values)
     return _structure(provider, cls, values, {})
 
 
-def _structure(provider: str, cls: type[Any], values: Any, names: Mapping[str, str]) -> Any:
+def _structure(provider: str, cls: type[Any], values: Sealed, names: Mapping[str, str]) -> Any:
     """:func:`settings_from_mapping`, its errors naming field ``f`` as ``names[f]`` if given."""
-    if isinstance(values, cls):
-        return values
-    if not isinstance(values, Mapping):
+    if isinstance(values.open(), cls):
+        return values.open()
+    if not isinstance(values.open(), Mapping):
         raise ConfigurationError(
-            f"settings must be a mapping, not {type(values).__name__}", provider=provider
+            f"settings must be a mapping, not {type(values.open()).__name__}", provider=provider
         )
     import cattrs
 
     try:
-        return _converter().structure(dict(values), cls)
+        return _converter().structure(dict(values.open()), cls)
     except cattrs.BaseValidationError as err:
         problems = "; ".join(
             _located(line, names)
             for line in cattrs.transform_error(err, path="settings", format_exception=_describe)
         )
-        raise ConfigurationError(f"invalid settings: {problems}", provider=provider) from None
+        error = ConfigurationError(f"invalid settings: {problems}", provider=provider)
     except (TypeError, ValueError) as err:
-        raise ConfigurationError(
-            f"invalid settings: {type(err).__name__}", provider=provider
-        ) from None
+        error = ConfigurationError(f"invalid settings: {type(err).__name__}", provider=provider)
+    raise error  # here, not in the except: the converter's error (and its frames) stay out
 
 
 def _located(problem: str, names: Mapping[str, str]) -> str:
@@ -131,19 +164,23 @@ def _prefix(provider: str) -> str:
     return f"ORDERSTATUS_{provider.upper()}_"
 
 
-def settings_from_env(provider: str, cls: type[Any], environ: Mapping[str, str]) -> Any | None:
+def settings_from_env(provider: str, cls: type[Any], environ: Mapping[str, str] | Sealed
+                      ) -> Any | None:
     """Settings from ``environ``, or ``None`` when none of the provider's variables is set.
 
     Errors name the variables (``ORDERSTATUS_PRINTAPI_CLIENT_ID``), never their values.
     """
+    environ = Sealed(environ)
     names = env_names(provider, cls)
-    values = {field: environ[var] for field, var in names.items() if environ.get(var)}
-    if not values:
+    values = Sealed({field: environ.open()[var] for field, var in names.items()
+                     if environ.open().get(var)})
+    if not values.open():
         return None
     return _structure(provider, cls, values, names)
 
 
-def settings_from_environ(registry: Registry, environ: Mapping[str, str]) -> dict[str, Any]:
+def settings_from_environ(registry: Registry, environ: Mapping[str, str] | Sealed | None = None
+                          ) -> dict[str, Any]:
     """Settings of every provider in ``registry`` with ``ORDERSTATUS_<PROVIDER>_*`` set.
 
     A set variable that begins like an installed provider's (``ORDERSTATUS_GOOTEN_``) but is
@@ -151,8 +188,11 @@ def settings_from_environ(registry: Registry, environ: Mapping[str, str]) -> dic
     :class:`ConfigurationError` naming the nearest valid one: a misspelt ``BASE_URL`` must not
     send sandbox credentials to production. Where provider names nest (``foo``, ``foo_bar``),
     a variable belongs to the longest; variables of blocked or broken plugins, and
-    :data:`CORE_VARIABLES`, are left alone.
+    :data:`CORE_VARIABLES`, are left alone. ``environ`` defaults to :data:`os.environ`.
     """
+    import os
+
+    environ = Sealed(os.environ if environ is None else environ)
     names = {
         name: env_names(name, registry.provider(name).settings_class) for name in registry.names
     }
@@ -166,15 +206,15 @@ def settings_from_environ(registry: Registry, environ: Mapping[str, str]) -> dic
 
 
 def _refuse_unknown(
-    environ: Mapping[str, str], names: Mapping[str, Mapping[str, str]], elsewhere: set[str]
+    environ: Sealed, names: Mapping[str, Mapping[str, str]], elsewhere: set[str]
 ) -> None:
     """Raise for set variables that look like a provider's in ``names`` but are not."""
     valid = {var for variables in names.values() for var in variables.values()}
     owners = sorted({*names, *elsewhere}, key=len, reverse=True)  # the longest prefix first
     unknown = []
-    for var in sorted(environ):
+    for var in sorted(environ.open()):
         upper = var.upper()
-        if not environ[var] or var in valid or upper in CORE_VARIABLES:
+        if not environ.open()[var] or var in valid or upper in CORE_VARIABLES:
             continue
         owner = next((p for p in owners if upper.startswith(_prefix(p))), None)
         if owner is None or owner not in names:

@@ -204,6 +204,49 @@ def test_ctrl_c_cancels_a_slow_update_and_exits_130(
     assert_stopped(stop(proc, signal.SIGINT), 130)
 
 
+def test_ctrl_c_cancels_a_fetch_of_many_orders_and_exits_130(
+    stalled_env: dict[str, str], stalling: Stalling, tmp_path: Path
+) -> None:
+    """300 orders, 64 in flight at once: all of them are cancelled, none is waited for."""
+    refs = tmp_path / "refs.txt"
+    refs.write_text("".join(f"fakeshop:F-{n}\n" for n in range(300)))
+    before = stalling.seen
+    proc = launch("fetch", "--from", str(refs), "--concurrency", "64", env=stalled_env)
+    stalling.wait_for_request(before + 3)  # fakeshop's own limit: 4 requests at once
+    _, _, _, err = result = stop(proc, signal.SIGINT)
+    assert_stopped(result, 130)
+    assert err == "orderstatus: interrupted\n"
+
+
+SYNC_FETCH_MANY = """
+import sys
+from orderstatus import Client, RetryPolicy
+client = Client({"fakeshop": {"api_key": sys.argv[1], "base_url": sys.argv[2]}},
+                timeout=60.0, retry=RetryPolicy(total=120.0))
+refs = [("fakeshop", f"F-{n}") for n in range(200)]
+for result in client.fetch_many(refs, concurrency=16):
+    print(result)
+"""
+
+
+def test_ctrl_c_stops_a_sync_fetch_many_in_a_script(
+    stalling: Stalling, tmp_path: Path
+) -> None:
+    """A user's program: the worker threads' requests are cancelled, not waited for (they
+    would hold the interpreter's exit for the 60 s read timeout)."""
+    before = stalling.seen
+    proc = subprocess.Popen(
+        [COMMAND[0], "-c", SYNC_FETCH_MANY, API_KEY, stalling.url + "v1/"], env=clean_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
+    )
+    stalling.wait_for_request(before + 3)
+    returncode, elapsed, out, err = stop(proc, signal.SIGINT)
+    assert returncode in (-signal.SIGINT, 1), err  # Python's own Ctrl-C exit
+    assert err.rstrip().endswith("KeyboardInterrupt"), err
+    assert elapsed < BOUND, f"took {elapsed:.2f} s to stop"
+    assert out == ""
+
+
 # -- serving commands: 0 -------------------------------------------------------------------------
 
 INT, TERM = signal.SIGINT, signal.SIGTERM

@@ -67,8 +67,18 @@ def test_the_default_base_url_is_gootens() -> None:
     assert str(provider.base_url) == "https://api.print.io/api/"
     assert str(provider.build_fetch("7-1").url).startswith(
         "https://api.print.io/api/v/5/source/api/orders/?")
-    assert str(provider.build_update("7-1", "Hold").url).startswith(
-        "https://api.print.io/api/orderstatus?recipeid=r&partnerBillingKey=k&id=7-1&")
+    update = provider.build_update("7-1", "Hold")
+    assert str(update.url) == (
+        "https://api.print.io/api/orderstatus?recipeid=r&id=7-1&orderStatusName=Hold")
+    signed = next(provider.auth().sync_auth_flow(update))
+    assert str(signed.url) == (
+        "https://api.print.io/api/orderstatus?recipeid=r&id=7-1&orderStatusName=Hold"
+        "&partnerBillingKey=k")
+    assert "partnerBillingKey" not in str(update.url), "the built request holds no key"
+    assert repr(signed) == ("<Request('POST', 'https://api.print.io/api/orderstatus?recipeid=r"
+                            "&id=7-1&orderStatusName=Hold&partnerBillingKey=%2A%2A%2A')>")
+    fetch = provider.build_fetch("7-1")
+    assert next(provider.auth().sync_auth_flow(fetch)) is fetch, "fetches carry no key"
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
@@ -13,16 +15,42 @@ _MIN_LENGTH = 4
 
 
 def credential_forms(secret: str) -> dict[str, str]:
-    """Every spelling of ``secret`` that a URL, form body or message may show: name -> text."""
+    """Every spelling of ``secret`` that a URL, form body or message may show: name -> text.
+
+    Besides the encodings clients produce, the ones a careless or hostile server echoes:
+    lower-case hex, every other character encoded, encoded twice, JSON-escaped.
+    """
     query = str(httpx.QueryParams({"k": secret}))[2:]
+    encoded = quote(secret, safe="")
     forms = {
         "raw": secret,
-        "url-encoded": quote(secret, safe=""),
+        "url-encoded": encoded,
         "url-encoded (path)": quote(secret),
         "form-encoded": quote_plus(secret),
         "query-encoded": query,
+        "url-encoded (lower-case hex)": re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded),
+        "partly url-encoded": "".join(
+            quote(c, safe="") if n % 2 else c for n, c in enumerate(secret)),
+        "url-encoded twice": quote(encoded, safe=""),
+        "json-escaped": "".join(c if c.isalnum() else json.dumps(c)[1:-1] for c in secret),
+        "upper-case": secret.upper(),
     }
     return {name: form for name, form in forms.items() if len(form) >= _MIN_LENGTH}
+
+
+def _decoded(text: str) -> str:
+    """``text`` with percent-encoding undone (repeatedly) and JSON escapes read, case-folded:
+    where any spelling of a secret shows as the secret itself."""
+    for _ in range(4):
+        plain = unquote(re.sub(r"\\u[0-9a-fA-F]{4}|\\/", _unescape, text))
+        if plain == text:
+            break
+        text = plain
+    return text.casefold()
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return str(json.loads(f'"{match[0]}"'))
 
 
 def _texts(error: BaseException) -> Iterator[tuple[str, str]]:
@@ -52,18 +80,22 @@ def _chain(error: BaseException) -> Iterator[tuple[str, BaseException]]:
 
 
 def credential_leaks(error: BaseException, secrets: Iterable[str]) -> list[str]:
-    """Where ``error`` shows any of ``secrets`` (raw or encoded), as readable descriptions.
+    """Where ``error`` shows any of ``secrets`` (in any spelling, any letter case), as
+    readable descriptions.
 
     Looks at ``str``, ``repr``, every text attribute (``url``, ``messages``, …) and the
     errors a traceback would print with it. An empty list means no leak. The descriptions
     never contain the secret itself.
     """
+    secrets = [s for s in secrets if len(s) >= _MIN_LENGTH]
     forms = [(name, form) for secret in secrets for name, form in credential_forms(secret).items()]
+    forms += [("decoded", _decoded(secret)) for secret in secrets]
     found: list[str] = []
     for label, current in _chain(error):
         for where, text in _texts(current):
+            folded, plain = text.casefold(), _decoded(text)
             for name, form in forms:
-                if form in text:
+                if (plain if name == "decoded" else folded).find(form.casefold()) >= 0:
                     kind = type(current).__name__
                     place = f"{label}{kind} {where}"
                     entry = f"{name} credential in the {place}"

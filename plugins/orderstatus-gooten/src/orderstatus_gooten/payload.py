@@ -12,6 +12,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from orderstatus import Tracking
+from orderstatus.provider import excerpt
 
 __all__ = [
     "GootenError",
@@ -82,7 +83,7 @@ class GootenError:
     def describe(self) -> str:
         """The first messages (and the reference) as one line for an error's detail."""
         text = "; ".join(self.messages[:3]) or "no message given"
-        return f"{text} (reference {self.reference})" if self.reference else text
+        return excerpt(f"{text} (reference {self.reference})" if self.reference else text)
 
 
 def configure(converter: cattrs.Converter) -> None:
@@ -157,19 +158,14 @@ def _item_id(item: dict[str, Any]) -> str | None:
     return None
 
 
-_MAX_TEXT = 300
-"""Characters kept of one message from an error body (they end up in error messages)."""
 _MAX_MESSAGES = 10
 _MAX_ENTRIES = 100
 """``Errors[]`` entries read; a huge list is not walked to its end."""
 
 
 def _text(value: object) -> str | None:
-    """A message from an error body: text only, on one line, at most :data:`_MAX_TEXT`."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.split())
-    return (text[:_MAX_TEXT - 1] + "…" if len(text) > _MAX_TEXT else text) or None
+    """A message from an error body: text only, a short excerpt (it ends up in messages)."""
+    return (excerpt(value) or None) if isinstance(value, str) else None
 
 
 def had_error(data: object) -> bool | None:

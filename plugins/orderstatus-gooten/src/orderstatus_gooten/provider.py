@@ -17,6 +17,7 @@ from orderstatus import (
     ParsedOrder,
     PaymentState,
     Provider,
+    QueryAuth,
     Secret,
     UpdateRules,
 )
@@ -37,6 +38,9 @@ __all__ = ["GootenProvider", "GootenSettings"]
 ORDER_PATH = "v/5/source/api/orders/"
 UPDATE_PATH = "orderstatus"
 WEBHOOK_PARAM = "orderid"
+KEY_PARAM = "partnerBillingKey"
+_NEEDS_KEY = "orderstatus_gooten.partner_billing_key"
+"""Request extension: the request is sent with the partner billing key (see ``auth``)."""
 
 
 def _filled(_: Any, attribute: attrs.Attribute[Any], value: str | Secret) -> None:
@@ -123,19 +127,22 @@ class GootenProvider(Provider):
     # -- update -----------------------------------------------------------------------------
 
     def build_update(self, order_id: str, native_target: str) -> httpx.Request:
-        """``POST {base}orderstatus?recipeid=&partnerBillingKey=&id=&orderStatusName=``, no body.
+        """``POST {base}orderstatus?recipeid=&id=&orderStatusName=&partnerBillingKey=``, no body.
 
-        httpx encodes every value, so a key holding ``+ / = & %`` arrives intact.
+        The key is added as the request is sent (:meth:`auth`); httpx encodes every value, so
+        a key holding ``+ / = & %`` arrives intact.
         """
         return httpx.Request(
             "POST", self.base_url.join(UPDATE_PATH),
-            params={
-                "recipeid": self.settings.recipe_id,
-                "partnerBillingKey": self.settings.partner_billing_key.reveal(),
-                "id": order_id,
-                "orderStatusName": native_target,
-            },
+            params={"recipeid": self.settings.recipe_id, "id": order_id,
+                    "orderStatusName": native_target},
+            extensions={_NEEDS_KEY: True},
         )
+
+    def auth(self) -> httpx.Auth:
+        """Adds the partner billing key to update requests as they are sent."""
+        return QueryAuth({KEY_PARAM: self.settings.partner_billing_key},
+                         when=lambda request: bool(request.extensions.get(_NEEDS_KEY)))
 
     def parse_update(self, order_id: str, response: httpx.Response) -> None:
         """``{"HadError": false}`` is success; ``true`` raises :class:`UpdateRejectedError`."""

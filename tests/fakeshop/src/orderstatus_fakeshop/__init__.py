@@ -24,6 +24,7 @@ from orderstatus import (
     ParsedOrder,
     PaymentState,
     Provider,
+    QueryAuth,
     Secret,
     Tracking,
     UpdateRejectedError,
@@ -85,7 +86,11 @@ class FakeshopProvider(Provider):
     concurrency = 4
 
     def _params(self, **extra: str) -> dict[str, str]:
-        return {"key": self.settings.api_key.reveal(), **extra}
+        return extra
+
+    def auth(self) -> httpx.Auth:
+        """The API key goes in the query string, added as each request is sent."""
+        return QueryAuth({"key": self.settings.api_key})
 
     def build_fetch(self, order_id: str) -> httpx.Request:
         return httpx.Request("GET", self.url("orders", order_id, params=self._params()))
