@@ -26,6 +26,7 @@ import attrs
 import httpx
 
 from ._context import ErrorContext, error_context
+from ._observer import Observer
 from ._redaction import Redactor
 from .errors import (
     AuthenticationError,
@@ -168,6 +169,8 @@ class Exchange:
     redact: Redactor
     clock: Callable[[], dt.datetime] = utcnow
     """When a request is sent (an observation's ``observed_at``)."""
+    observer: Observer = attrs.field(factory=Observer)
+    """Who hears of each attempt and retry (:mod:`orderstatus.telemetry`)."""
     context: ErrorContext = attrs.field(init=False)
     """The context of a whole call: errors only need cleaning."""
 
@@ -204,11 +207,16 @@ class Exchange:
             url=functools.partial(self.clean_url, request.url), clean=self.redact,
         )
         budget = self.budget() if budget is None else budget
+        trace = self.observer.trace(provider.name, order_id, request, sending.request_url)
         attempt = 0
         while True:
             attempt += 1
             sent_at = self.clock()
+            if trace is not None:
+                trace.sent(attempt)
             reply = yield SendRequest(provider.name, request, budget.left(), sending)
+            if trace is not None:
+                trace.finished(attempt, reply)
             if isinstance(reply, OrderStatusError):  # raised by the auth flow, or a body refused
                 raise reply
             if isinstance(reply, httpx.Response):
@@ -223,6 +231,8 @@ class Exchange:
                 wait = self.retry.delay(attempt, outcome.retry_after, budget.elapsed())
             if wait is None:
                 raise outcome.error
+            if trace is not None:
+                trace.retrying(attempt, outcome.error, wait)
             budget.waited += wait
             yield Sleep(wait)
 

@@ -63,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         "3 configuration error, 4 provider error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"orderstatus {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    verbose = "log retries and, for each request, its URL, status and time (on stderr)"
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose)
+    verbosity = _Parser(add_help=False)  # -v after the command too; SUPPRESS keeps one before
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help=verbose)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     config = _Parser(add_help=False)
@@ -82,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
             *parents: _Parser, serving: bool = False) -> argparse.ArgumentParser:
         """A command; a ``serving`` one runs until stopped by SIGINT or SIGTERM (exit 0)."""
-        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
+        sub = commands.add_parser(name, help=help, description=help,
+                                  parents=[*parents, verbosity])
         sub.set_defaults(run=run, serving=serving)
         return sub
 
