@@ -7,11 +7,14 @@ Against the real providers' sandboxes over loopback HTTP (and in-process), sync 
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -282,3 +285,52 @@ def test_an_application_without_logging_set_up_prints_no_warning() -> None:
     silent, _, bare = done.stderr.partition("silent so far\n")
     assert silent == ""
     assert "orderstatus plugin 'misspelt' disabled" in bare  # logging's last resort, without it
+
+
+def test_the_observability_page_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The JSON formatter writes the documented fields; the span hook makes OpenTelemetry
+    spans, children of the caller's span, with the retry on it."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tests.test_docs_examples import _run
+
+    exporter = InMemorySpanExporter()
+    tracing = TracerProvider()
+    tracing.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(tracing)  # once in a process: only this test sets one
+    library = logging.getLogger("orderstatus")
+    level, handlers = library.level, list(library.handlers)
+    try:
+        _run("observability.md")
+    finally:
+        library.setLevel(level)
+        library.handlers[:] = handlers
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    first, retry, second = lines[:3]  # the first fetch; the traced one follows
+    assert (first["level"], retry["level"], second["level"]) == ("DEBUG", "INFO", "DEBUG")
+    assert set(first) - {"time", "level", "logger", "message"} == REQUEST_FIELDS
+    assert set(retry) - {"time", "level", "logger", "message"} == RETRY_FIELDS
+    assert (first["orderstatus_status"], second["orderstatus_status"]) == (429, 200)
+    assert retry["orderstatus_wait_s"] == 0
+
+    spans = exporter.get_finished_spans()
+    refresh = next(s for s in spans if s.name == "refresh order")
+    attempts = [s for s in spans if s.name == "GET"]
+    assert [s.attributes["http.response.status_code"] for s in attempts] == [503, 200]
+    assert [s.status.status_code for s in attempts] == [trace.StatusCode.ERROR,
+                                                        trace.StatusCode.UNSET]
+    assert attempts[1].attributes["http.request.resend_count"] == 1
+    assert all(s.kind is trace.SpanKind.CLIENT for s in attempts)
+    assert all(s.parent is not None and s.parent.span_id == refresh.context.span_id
+               for s in attempts)
+    assert [e.name for e in refresh.events] == ["orderstatus.retry"]
+    assert attempts[0].end_time <= attempts[1].start_time
+
+
+def test_the_documented_fields_are_the_fields() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "observability.md").read_text()
+    assert set(re.findall(r"`(orderstatus_\w+)`", page)) == set(FIELDS)

@@ -67,18 +67,13 @@ class Observer:
 class Trace:
     """The reports of one request's attempts (one exchange)."""
 
-    __slots__ = ("_about", "_exchange_id", "_fields", "_observer", "_started")
+    __slots__ = ("_about", "_exchange_id", "_observer", "_started")
 
     def __init__(self, observer: Observer, provider: str, order_id: str | None, method: str,
                  url: str, exchange_id: int) -> None:
         self._observer = observer
         self._about = (provider, order_id, method, url)
         self._exchange_id = exchange_id
-        self._fields: dict[str, Any] = {
-            "orderstatus_provider": provider, "orderstatus_order_id": order_id,
-            "orderstatus_method": method, "orderstatus_url": url,
-            "orderstatus_exchange_id": exchange_id,
-        }
         self._started = 0.0
 
     def sent(self, attempt: int) -> None:
@@ -96,13 +91,12 @@ class Trace:
             self._observer.emit(RequestFinished(*self._shared(attempt), status, error, seconds))
         if log.isEnabledFor(logging.DEBUG):
             provider, _, method, url = self._about
+            ms = round(seconds * 1000, 3)  # the message shows the field's value
             log.debug(
                 "%s %s %s (attempt %d): %s in %.1f ms", provider, method, url, attempt,
-                status if error is None else error, seconds * 1000,
-                extra={**self._fields, "orderstatus_event": "request",
-                       "orderstatus_attempt": attempt, "orderstatus_status": status,
-                       "orderstatus_error": error,
-                       "orderstatus_duration_ms": round(seconds * 1000, 3)},
+                status if error is None else error, ms,
+                extra=self._extra("request", attempt, orderstatus_status=status,
+                                  orderstatus_error=error, orderstatus_duration_ms=ms),
             )
 
     def retrying(self, attempt: int, error: Exception, wait: float) -> None:
@@ -115,10 +109,19 @@ class Trace:
             log.info(
                 "%s %s %s (attempt %d) failed: %s; retrying in %.2f s", provider, method, url,
                 attempt, reason, wait,
-                extra={**self._fields, "orderstatus_event": "retry",
-                       "orderstatus_attempt": attempt, "orderstatus_reason": reason,
-                       "orderstatus_wait_s": wait},
+                extra=self._extra("retry", attempt, orderstatus_reason=reason,
+                                  orderstatus_wait_s=wait),
             )
+
+    def _extra(self, event: str, attempt: int, **fields: Any) -> dict[str, Any]:
+        """A record's ``extra``: the fields of :data:`~orderstatus.telemetry.FIELDS`."""
+        provider, order_id, method, url = self._about
+        return {
+            "orderstatus_event": event, "orderstatus_provider": provider,
+            "orderstatus_order_id": order_id, "orderstatus_method": method,
+            "orderstatus_url": url, "orderstatus_attempt": attempt,
+            "orderstatus_exchange_id": self._exchange_id, **fields,
+        }
 
     def _shared(self, attempt: int) -> tuple[str, str | None, str, str, int, int]:
         """The fields every event of this request has, for attempt ``attempt``."""
