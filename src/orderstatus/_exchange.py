@@ -179,12 +179,10 @@ class Exchange:
 
     def clean_url(self, url: httpx.URL) -> str:
         """The URL with secrets and secret-looking query values masked."""
-        params = [
-            (k, "***" if any(s in k.lower() for s in _SECRET_PARAM) else v)
-            for k, v in url.params.multi_items()
-        ]
-        cleaned = url.copy_with(params=params) if params else url
-        return self.redact(str(cleaned))
+        params = url.params.multi_items()
+        if any(_secret_param(k) for k, _ in params):  # rebuilding a URL is slow: only if needed
+            url = url.copy_with(params=[(k, "***" if _secret_param(k) else v) for k, v in params])
+        return self.redact(str(url))
 
     def budget(self) -> Budget:
         """A fresh budget for one call."""
@@ -287,6 +285,12 @@ class Exchange:
             raise SentButLost(failure)
         retry = isinstance(error, (httpx.TransportError, httpx.DecodingError))
         return _Failure(failure, retry)
+
+
+def _secret_param(name: str) -> bool:
+    """Whether a query parameter's name says its value is a secret."""
+    lowered = name.lower()
+    return any(s in lowered for s in _SECRET_PARAM)
 
 
 def _request_id(response: httpx.Response) -> str | None:
