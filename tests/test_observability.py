@@ -53,8 +53,11 @@ def client_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+Served = tuple[Sandbox, Api, list[RequestEvent], str]
+
+
 @pytest.fixture
-def served(provider: str, kind: str) -> Iterator[tuple[Sandbox, Api, list[RequestEvent], str]]:
+def served(provider: str, kind: str) -> Iterator[Served]:
     """A provider's sandbox on loopback, a client of it with an event recorder, and its URL."""
     sandbox = new_sandbox(provider)
     events: list[RequestEvent] = []
@@ -73,8 +76,7 @@ def client_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_each_attempt_at_debug_and_each_retry_at_info(
-    served: tuple[Sandbox, Api, list[RequestEvent], str], provider: str,
-    client_logs: pytest.LogCaptureFixture,
+    served: Served, provider: str, client_logs: pytest.LogCaptureFixture
 ) -> None:
     sandbox, api, events, url = served
     order_id = sandbox.create_order()
@@ -124,8 +126,7 @@ def test_each_attempt_at_debug_and_each_retry_at_info(
 
 
 def test_an_attempt_without_answer_reports_its_error(
-    served: tuple[Sandbox, Api, list[RequestEvent], str], provider: str,
-    client_logs: pytest.LogCaptureFixture,
+    served: Served, provider: str, client_logs: pytest.LogCaptureFixture
 ) -> None:
     sandbox, api, events, _ = served
     order_id = sandbox.create_order()
