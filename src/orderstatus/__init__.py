@@ -11,20 +11,22 @@ Public (documented; their names are stable):
     ``retry`` ``RetryPolicy``; ``tracking`` and ``stores`` the tracker and its stores;
     ``webhooks`` the receiver and its ASGI app; ``asgi`` the ASGI plumbing and ``serve``;
     ``watch`` the reconciliation sweep; ``tables`` the core's data as tables;
+    ``telemetry`` the events and log fields of every request and retry;
     ``scaffold`` a new plugin's skeleton; ``testing`` the testing kit (its modules without a
     leading underscore); ``cli`` the ``orderstatus`` command (its ``main``).
 
 Internal (importable, but may change in any release):
     ``_operations`` the use cases every client call runs; ``_exchange`` the HTTP exchange
     (retries, budget, status -> error); ``_context`` the error context errors are built in;
-    ``_redaction`` credentials out of texts and logs; ``mapping`` native -> canonical statuses;
-    ``settings`` settings from mappings and the environment; the ``cli`` package's modules;
-    every ``testing._*`` module.
+    ``_redaction`` credentials out of texts and logs; ``_observer`` the reports of attempts;
+    ``mapping`` native -> canonical statuses; ``settings`` settings from mappings and the
+    environment; the ``cli`` package's modules; every ``testing._*`` module.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from . import errors, lifecycle
@@ -78,6 +80,11 @@ from .provider import (
     check_order_id,
 )
 from .retry import RetryPolicy
+from .telemetry import RequestEvent, RequestFinished, RequestSent, RetryScheduled
+
+# A library's logger: its records go where the application sends them, and nowhere (not even
+# to logging's last-resort stderr) when the application never set logging up.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .stores import MemoryStore, PostgresStore, SQLiteStore, Store, open_store
@@ -153,8 +160,12 @@ __all__ = [
     "QueryAuth",
     "RateLimitedError",
     "Registry",
+    "RequestEvent",
+    "RequestFinished",
+    "RequestSent",
     "ResponseFormatError",
     "RetryPolicy",
+    "RetryScheduled",
     "SQLiteStore",
     "Secret",
     "StatusChange",

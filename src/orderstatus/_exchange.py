@@ -27,6 +27,7 @@ import attrs
 import httpx
 
 from ._context import ErrorContext, error_context
+from ._observer import Observer
 from ._redaction import Redactor
 from .errors import (
     AuthenticationError,
@@ -170,6 +171,8 @@ class Exchange:
     redact: Redactor
     clock: Callable[[], dt.datetime] = utcnow
     """When a request is sent (an observation's ``observed_at``)."""
+    observer: Observer = attrs.field(factory=Observer)
+    """Who hears of each attempt and retry (:mod:`orderstatus.telemetry`)."""
     context: ErrorContext = attrs.field(init=False)
     """The context of a whole call: errors only need cleaning."""
 
@@ -178,12 +181,10 @@ class Exchange:
 
     def clean_url(self, url: httpx.URL) -> str:
         """The URL with secrets and secret-looking query values masked."""
-        params = [
-            (k, "***" if any(s in k.lower() for s in _SECRET_PARAM) else v)
-            for k, v in url.params.multi_items()
-        ]
-        cleaned = url.copy_with(params=params) if params else url
-        return self.redact(str(cleaned))
+        params = url.params.multi_items()
+        if any(_secret_param(k) for k, _ in params):  # rebuilding a URL is slow: only if needed
+            url = url.copy_with(params=[(k, "***" if _secret_param(k) else v) for k, v in params])
+        return self.redact(str(url))
 
     def budget(self) -> Budget:
         """A fresh budget for one call."""
@@ -206,11 +207,16 @@ class Exchange:
             url=functools.partial(self.clean_url, request.url), clean=self.redact,
         )
         budget = self.budget() if budget is None else budget
+        trace = self.observer.trace(provider.name, order_id, request, sending.request_url)
         attempt = 0
         while True:
             attempt += 1
             sent_at = self.clock()
+            if trace is not None:
+                trace.sent(attempt)
             reply = yield SendRequest(provider.name, request, budget.left(), sending)
+            if trace is not None:
+                trace.finished(attempt, reply)
             if isinstance(reply, OrderStatusError):  # raised by the auth flow, or a body refused
                 raise reply
             if isinstance(reply, httpx.Response):
@@ -225,6 +231,8 @@ class Exchange:
                 wait = self.retry.delay(attempt, outcome.retry_after, budget.elapsed())
             if wait is None:
                 raise outcome.error
+            if trace is not None:
+                trace.retrying(attempt, outcome.error, wait)
             budget.waited += wait
             yield Sleep(wait)
 
@@ -286,6 +294,12 @@ class Exchange:
             raise SentButLost(failure)
         retry = isinstance(error, (httpx.TransportError, httpx.DecodingError))
         return _Failure(failure, retry)
+
+
+def _secret_param(name: str) -> bool:
+    """Whether a query parameter's name says its value is a secret."""
+    lowered = name.lower()
+    return any(s in lowered for s in _SECRET_PARAM)
 
 
 def _request_id(response: httpx.Response) -> str | None:

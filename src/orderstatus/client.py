@@ -18,6 +18,7 @@ import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
+from ._observer import Observer
 from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
@@ -37,6 +38,7 @@ from .plugins import Registry, default_registry
 from .provider import Provider
 from .retry import RetryPolicy
 from .settings import Sealed, secret_values, settings_from_environ, settings_from_mapping
+from .telemetry import EventHook
 
 if TYPE_CHECKING:
     import asyncio
@@ -75,6 +77,7 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         registry: Registry | None = None,
         sleep: SleepT | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        on_event: EventHook | None = None,
     ) -> None:
         """Build a client for the providers named in ``settings``.
 
@@ -91,6 +94,9 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
                 :func:`asyncio.sleep` for the async client); tests pass a recorder.
             max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
                 one raises :class:`ResponseFormatError`, unread past the limit.
+            on_event: called with every :class:`~orderstatus.telemetry.RequestEvent` (each
+                attempt sent and finished, each retry scheduled); an exception it raises is
+                logged, never raised (see :mod:`orderstatus.telemetry`).
         """
         # from here on the settings travel sealed (see orderstatus.settings): no frame an
         # error passes through shows a credential in a local
@@ -114,7 +120,8 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         self._ops = Operations(
             providers=providers,
             mappers={n: StatusMapper(type(p), override) for n, p in providers.items()},
-            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(_secrets(providers))),
+            exchange=Exchange(retry=retry or RetryPolicy(), redact=Redactor(_secrets(providers)),
+                              observer=Observer(on_event)),
             strict=strict,
         )
         self._limits = {n: (limits or {}).get(n, type(p).concurrency) for n, p in providers.items()}

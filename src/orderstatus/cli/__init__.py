@@ -68,6 +68,8 @@ __all__ += common.__all__
 
 
 def _setup_logging(verbose: bool) -> None:
+    """Warnings on stderr; with ``-v`` also every ``orderstatus`` record (each request at
+    debug level, each retry at info) and other libraries' info."""
     import logging
 
     def chatty(record: logging.LogRecord) -> bool:  # httpx logs every request at info
@@ -77,6 +79,8 @@ def _setup_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("orderstatus: %(levelname)s: %(message)s"))
     handler.addFilter(chatty)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    if verbose:
+        logging.getLogger("orderstatus").setLevel(logging.DEBUG)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,10 +41,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if not refs:
         raise CommandError("no orders given: pass provider:order_id references or --from FILE")
     position = {ref: n for n, ref in reversed(list(enumerate(refs)))}
+    shown = not (args.no_progress or args.verbose)  # -v: log lines would break the bar
     progress = Progress(
-        len(refs),
-        not args.no_progress and len(refs) > PROGRESS_THRESHOLD and sys.stderr.isatty(),
-        sys.stderr,
+        len(refs), shown and len(refs) > PROGRESS_THRESHOLD and sys.stderr.isatty(), sys.stderr,
     )
     tracker = make_tracker(args) if args.track else None
     statuses: list[OrderStatus] = []

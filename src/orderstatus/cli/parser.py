@@ -83,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: " + ", ".join(f"{c} {m}" for c, m in EXIT_CODES.items()) + ".",
     )
     parser.add_argument("--version", action="version", version=f"orderstatus {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    verbose = "log retries and, for each request, its URL, status and time (on stderr)"
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose)
+    verbosity = _Parser(add_help=False)  # -v after the command too; SUPPRESS keeps one before
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help=verbose)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     config = _Parser(add_help=False)
@@ -103,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
             *parents: _Parser, serving: bool = False) -> argparse.ArgumentParser:
         """A command; a ``serving`` one runs until stopped by SIGINT or SIGTERM (exit 0)."""
-        sub = commands.add_parser(name, help=help, description=help, parents=list(parents))
+        sub = commands.add_parser(name, help=help, description=help,
+                                  parents=[*parents, verbosity])
         sub.set_defaults(run=run, serving=serving)
         return sub
 
