@@ -28,7 +28,7 @@ from .errors import (
     UpdateNotSupportedError,
 )
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import Tracking
+from .models import RawPayload, Tracking
 from .settings import secret_values
 
 if TYPE_CHECKING:
@@ -192,6 +192,17 @@ def _allowed_in_id(char: str) -> bool:
         c in _FORBIDDEN_IN_ID or c.isspace() or unicodedata.category(c)[0] in "CZ"
         for c in {char, *unicodedata.normalize("NFKC", char)}
     )
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be kept as it is (no lone surrogates, which UTF-8 cannot hold)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_base_url(url: str | httpx.URL, *, provider: str) -> httpx.URL:
@@ -361,17 +372,22 @@ class Provider(abc.ABC):
     def json(self, order_id: str | None, response: httpx.Response) -> Any:
         """Decode a JSON body or raise :class:`ResponseFormatError`.
 
+        An object comes back as a :class:`~orderstatus.models.RawPayload` (a dict that keeps
+        the body's text, which stores then keep as it arrived): pass it on as ``raw``.
         An undecodable body looks like a fault on the way (cut short, a proxy's HTML page), so
         the error is ``retryable``: the client tries a safe request again within its budget.
         """
+        content = response.content
         try:
-            return json.loads(response.content)
+            text = content.decode(json.detect_encoding(content), "surrogatepass")  # as loads does
+            data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as err:
             raise ResponseFormatError(
                 f"answer is not json ({response.headers.get('content-type', 'no content type')})",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
                 retryable=True,
             ) from err
+        return RawPayload(data, text) if type(data) is dict and _storable(text) else data
 
     def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:
         """Structure ``data`` into ``cls`` with this provider's converter.

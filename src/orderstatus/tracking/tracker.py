@@ -32,7 +32,9 @@ _PAGE = 1000
 
 
 def _without_raw(status: OrderStatus | None) -> OrderStatus | None:
-    return None if status is None else attrs.evolve(status, raw={})
+    if status is None or not status.raw:
+        return status
+    return attrs.evolve(status, raw={})
 
 
 class Tracker:
