@@ -160,7 +160,7 @@ def changed_kinds(before: OrderStatus | None, after: OrderStatus) -> frozenset[C
         kinds.add(ChangeKind.STATE)
     if before.payment is not after.payment:
         kinds.add(ChangeKind.PAYMENT)
-    if set(before.tracking) != set(after.tracking):
+    if before.tracking != after.tracking and set(before.tracking) != set(after.tracking):
         kinds.add(ChangeKind.TRACKING)
     if _items_changed(before, after):
         kinds.add(ChangeKind.ITEMS)
