@@ -22,7 +22,7 @@ from orderstatus import (
 )
 from orderstatus.models import RawPayload
 from orderstatus.plugins import Registry
-from orderstatus.provider import check_base_url
+from orderstatus.provider import _allowed_in_id, check_base_url
 from orderstatus.stores import SQLiteStore
 from orderstatus.testing.generic import GenericProvider, GenericSettings
 from orderstatus.tracking import Tracker
@@ -145,3 +145,21 @@ def test_a_stored_payload_is_kept_as_it_arrived(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "s.sqlite3")
     assert db.execute("SELECT raw FROM history").fetchall() == [(ANSWER,)]
     db.close()
+
+
+@given(st.text(st.characters(max_codepoint=0x7F), min_size=1, max_size=128))
+def test_ascii_ids_get_the_verdict_of_the_per_character_rule(order_id: str) -> None:
+    """Plain ASCII ids skip the Unicode scan; the verdict is the scan's all the same."""
+    expected = all(_allowed_in_id(c) for c in order_id) and ".." not in order_id
+    expected = expected and order_id != "."
+    try:
+        check_order_id(order_id)
+    except InvalidOrderIdError:
+        assert not expected
+    else:
+        assert expected
+
+
+def test_urls_can_end_in_a_slash() -> None:
+    url = provider().url("v", "5", "orders", params={"id": "a b/c"}, trailing_slash=True)
+    assert str(url) == "http://127.0.0.1/v/5/orders/?id=a%20b%2Fc"

@@ -50,6 +50,9 @@ T = TypeVar("T")
 
 MAX_ORDER_ID_LENGTH = 128
 _FORBIDDEN_IN_ID = frozenset("/?#\\%")
+_PLAIN_ID = frozenset(map(chr, range(0x21, 0x7F))) - _FORBIDDEN_IN_ID
+"""Printable ASCII but the forbidden characters: an id made of these alone (most are) needs
+no per-character Unicode scan, since ASCII is its own NFKC form."""
 
 
 @attrs.frozen
@@ -172,14 +175,15 @@ def check_order_id(order_id: object, *, provider: str | None = None,
             f"order id must be 1 to {max_length} characters, got {len(order_id)}",
             provider=provider,
         )
-    bad = next((c for c in order_id if not _allowed_in_id(c)), None)
+    plain = order_id.isascii() and _PLAIN_ID.issuperset(order_id)
+    bad = None if plain else next((c for c in order_id if not _allowed_in_id(c)), None)
     if bad is not None:
         folded = unicodedata.normalize("NFKC", bad)
         alike = "" if folded == bad else f" (read as {folded!r})"
         raise InvalidOrderIdError(
             f"order id {shown!r} holds a forbidden character {bad!r}{alike}", provider=provider
         )
-    folded = unicodedata.normalize("NFKC", order_id)
+    folded = order_id if plain else unicodedata.normalize("NFKC", order_id)
     if ".." in folded or folded == ".":
         alike = "" if ".." in order_id or order_id == "." else " once normalized (NFKC)"
         raise InvalidOrderIdError(f"order id {shown!r} holds '..'{alike}", provider=provider)
@@ -286,16 +290,20 @@ class Provider(abc.ABC):
         """The rules updates follow; ``None`` when the provider cannot update at all."""
         return cls.update_rules if cls.capabilities.update else None
 
-    def url(self, *segments: str, params: Mapping[str, str] | None = None) -> httpx.URL:
+    def url(self, *segments: str, params: Mapping[str, str] | None = None,
+            trailing_slash: bool = False) -> httpx.URL:
         """``base_url`` plus ``segments`` (each percent-encoded) and ``params`` as the query.
 
         ``self.url("orders", order_id, params={"key": …})`` parses one URL where
         ``base_url.join(…)`` with ``params=`` parses three, and a segment can never change the
         path: ``/``, ``?`` and ``#`` in it are encoded; empty, ``.`` and ``..`` are refused.
+        ``trailing_slash`` ends the path with ``/`` (``orders/?id=…``).
         """
         if any(s in ("", ".", "..") for s in segments):
             raise ValueError("url segments must not be empty, '.' or '..'")
         text = self._base + "/".join(quote(s, safe="") for s in segments)
+        if trailing_slash:
+            text += "/"
         if params:
             text += "?" + urlencode(params, quote_via=quote)
         return httpx.URL(text)
