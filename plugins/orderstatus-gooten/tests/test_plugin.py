@@ -65,8 +65,8 @@ def test_from_env_reads_the_documented_variables(sandbox: GootenSandbox) -> None
 def test_the_default_base_url_is_gootens() -> None:
     provider = GootenProvider(GootenSettings(recipe_id="r", partner_billing_key="k"))
     assert str(provider.base_url) == "https://api.print.io/api/"
-    assert str(provider.build_fetch("7-1").url).startswith(
-        "https://api.print.io/api/v/5/source/api/orders/?")
+    assert str(provider.build_fetch("7-1").url) == (
+        "https://api.print.io/api/v/5/source/api/orders/?id=7-1&recipeid=r")
     assert str(provider.build_update("7-1", "Hold").url).startswith(
         "https://api.print.io/api/orderstatus?recipeid=r&partnerBillingKey=k&id=7-1&")
 

@@ -93,23 +93,22 @@ def configure(converter: cattrs.Converter) -> None:
         tracking_url=override(rename="TrackingUrl"),
         carrier=override(rename="ShipCarrierName"),
     )
-    item = make_dict_structure_fn(
-        GootenItem, converter,
-        status=override(rename="Status"), id=override(omit=True),
-        own=override(omit=True), shipments=override(rename="Shipments"),
-    )
     order = make_dict_structure_fn(GootenOrder, converter, items=override(rename="Items"))
 
     def structure_shipment(value: Any, _: Any) -> GootenShipment:
         return shipment(_object(value, "a shipment"), GootenShipment)
 
     def structure_item(value: Any, _: Any) -> GootenItem:
-        _object(value, "an item")
-        if not isinstance(value.get("Status"), str):
+        """One pass: the status, the id, the item's own tracking fields and its shipments."""
+        status = _object(value, "an item").get("Status")
+        if not isinstance(status, str):
             raise ValueError("an item's Status must be a string")
-        _list_or_null(value.get("Shipments"), "Shipments")
-        return attrs.evolve(item(value, GootenItem), id=_item_id(value),
-                            own=shipment(value, GootenShipment))
+        listed = value.get("Shipments", [])
+        _list_or_null(listed, "Shipments")
+        return GootenItem(
+            status, _item_id(value), shipment(value, GootenShipment),
+            None if listed is None else tuple(structure_shipment(s, None) for s in listed),
+        )
 
     def structure_order(value: Any, _: Any) -> GootenOrder:
         _list_or_null(_object(value, "the order").get("Items", ()), "Items")

@@ -34,9 +34,12 @@ from .statuses import NATIVE_STATUSES, PAYMENT_STATUSES, UPDATE_RULES, native_ke
 
 __all__ = ["GootenProvider", "GootenSettings"]
 
-ORDER_PATH = "v/5/source/api/orders/"
+ORDER_PATH = ("v", "5", "source", "api", "orders")
+"""``v/5/source/api/orders/``, as :meth:`Provider.url` segments (with the trailing slash)."""
 UPDATE_PATH = "orderstatus"
 WEBHOOK_PARAM = "orderid"
+_REFUNDS = frozenset(native_key(p) for p in PAYMENT_STATUSES)
+"""Item statuses that carry the order's payment (refunds), as :func:`native_key` folds them."""
 
 
 def _filled(_: Any, attribute: attrs.Attribute[Any], value: str | Secret) -> None:
@@ -85,11 +88,11 @@ class GootenProvider(Provider):
     # -- fetch ------------------------------------------------------------------------------
 
     def build_fetch(self, order_id: str) -> httpx.Request:
-        """``GET {base}v/5/source/api/orders/?id=…&recipeid=…``."""
-        return httpx.Request(
-            "GET", self.base_url.join(ORDER_PATH),
-            params={"id": order_id, "recipeid": self.settings.recipe_id},
-        )
+        """``GET {base}v/5/source/api/orders/?id=…&recipeid=…`` (one URL parse)."""
+        return httpx.Request("GET", self.url(
+            *ORDER_PATH, params={"id": order_id, "recipeid": self.settings.recipe_id},
+            trailing_slash=True,
+        ))
 
     def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
         """Read the order's items: each keeps its own status and tracking."""
@@ -108,13 +111,12 @@ class GootenProvider(Provider):
             ParsedItem(str(item_id), item.status, item.tracking())
             for item_id, item in zip(ids, order.items, strict=True)
         )
-        refunds = {native_key(p) for p in PAYMENT_STATUSES}
         return ParsedOrder(
             order_id,
             items=items,
             native_payment=next(
                 (i.native_status for i in items
-                 if i.native_status is not None and native_key(i.native_status) in refunds),
+                 if i.native_status is not None and native_key(i.native_status) in _REFUNDS),
                 None,
             ),
             raw=data,
