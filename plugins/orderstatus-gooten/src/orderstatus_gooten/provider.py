@@ -103,7 +103,7 @@ class GootenProvider(Provider):
                 f"order answer is a json {type(data).__name__}, not an object",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
             )
-        order = self.structure(order_id, data, payload.GootenOrder)
+        order = payload.read_order(data) or self.structure(order_id, data, payload.GootenOrder)
         ids = [item.id for item in order.items]
         if None in ids or len(set(ids)) != len(ids):  # never mix two schemes, never repeat
             ids = [str(position) for position in range(len(ids))]
