@@ -103,6 +103,9 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         if bad:
             raise ConfigurationError(f"limits must be at least 1 for {', '.join(bad)}")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._phases = self._timeout.as_dict()
+        limits_set = [t for t in self._phases.values() if t is not None]
+        self._longest_phase = max(limits_set) if len(limits_set) == len(self._phases) else None
         self._transport = transport
         self._sleep: SleepT = self._default_sleep() if sleep is None else sleep
         self._http: dict[str, HttpT] = {}
@@ -183,11 +186,14 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
         request = send.request
         for name, value in _DEFAULT_HEADERS.items():
             request.headers.setdefault(name, value)
-        budget = send.budget
-        request.extensions["timeout"] = {
-            phase: budget if limit is None else (limit if budget is None else min(limit, budget))
-            for phase, limit in self._timeout.as_dict().items()
-        }
+        budget, longest = send.budget, self._longest_phase
+        if budget is None or (longest is not None and budget >= longest):
+            request.extensions["timeout"] = self._phases  # the usual case: no phase is cut
+        else:
+            request.extensions["timeout"] = {
+                phase: budget if limit is None else min(limit, budget)
+                for phase, limit in self._phases.items()
+            }
         return request
 
     def __repr__(self) -> str:
