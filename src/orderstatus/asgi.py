@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import httpx
 from .errors import ConfigurationError
 
 __all__ = [
+    "FORWARDED_PREFIX",
     "ASGIApp",
     "Abort",
     "ClientDisconnected",
@@ -27,6 +29,8 @@ __all__ = [
     "Send",
     "asgi_app",
     "lifespan",
+    "listen",
+    "mount",
     "not_http",
     "read_body",
     "respond",
@@ -175,6 +179,46 @@ def asgi_app(handler: Handler, *, max_body: int = MAX_BODY) -> ASGIApp:
     return app
 
 
+FORWARDED_PREFIX = "x-forwarded-prefix"
+"""The header :func:`mount` names the stripped prefix in."""
+
+
+def mount(apps: Mapping[str, ASGIApp]) -> ASGIApp:
+    """One app serving each of ``apps`` under ``/{name}/``.
+
+    It works as a reverse proxy mounting apps at paths does (Traefik's ``StripPrefix``): the
+    app sees the path below its prefix, as if it were served alone, and the prefix in an
+    ``X-Forwarded-Prefix`` header, for links it writes. Any other path is answered ``404``
+    with the paths served.
+    """
+    prefixes = {f"/{name}/": app for name, app in apps.items()}
+    for prefix in prefixes:
+        if prefix.count("/") != 2:
+            raise ValueError(f"cannot mount an app at {prefix!r}: one path segment only")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if await not_http(scope, receive, send):
+            return
+        path: str = scope["path"]
+        prefix = "/" + path.split("/", 2)[1] + "/" if path.count("/") >= 2 else None
+        inner = prefixes.get(prefix) if prefix is not None else None
+        if prefix is None or inner is None:
+            await respond(send, httpx.Response(
+                404, json={"error": f"nothing is served at {path}", "paths": sorted(prefixes)}
+            ))
+            return
+        cut = len(prefix) - 1
+        raw: bytes = scope.get("raw_path") or path.encode()
+        if not raw.startswith(prefix.encode()):  # a prefix sent percent-encoded
+            raw = path.encode()
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != FORWARDED_PREFIX.encode()]
+        headers.append((FORWARDED_PREFIX.encode(), prefix[:-1].encode()))
+        await inner({**scope, "path": path[cut:], "raw_path": raw[cut:], "headers": headers},
+                    receive, send)
+
+    return app
+
+
 class _DropAborts(logging.Filter):
     """Keep uvicorn from logging a deliberate :class:`Abort` as an application error."""
 
@@ -185,11 +229,32 @@ class _DropAborts(logging.Filter):
 _DROP_ABORTS = _DropAborts()
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (``0``: a free port) and listening, for
+    :func:`serve` or uvicorn; :class:`ConfigurationError` saying why when it cannot be."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except (OSError, OverflowError) as err:
+        detail = getattr(err, "strerror", None) or err
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {detail}") from None
+
+
+def base_url(sock: socket.socket) -> str:
+    """``http://HOST:PORT/`` of a listening socket (an IPv6 host in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 @contextlib.contextmanager
-def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve(
+    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None
+) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a background thread; yield its base URL (``http://…/``).
 
-    Requires the ``server`` extra (uvicorn).
+    ``sock``, a socket from :func:`listen`, is served instead of binding ``host``:``port``;
+    either way the socket is closed afterwards. A port that cannot be used raises
+    :class:`ConfigurationError` saying why. Requires the ``server`` extra (uvicorn).
     """
     try:
         import uvicorn
@@ -200,21 +265,22 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[s
     errors = logging.getLogger("uvicorn.error")
     if _DROP_ABORTS not in errors.filters:
         errors.addFilter(_DROP_ABORTS)
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="off",
-        timeout_graceful_shutdown=1, access_log=False,
-    )
+    sock = sock if sock is not None else listen(host, port)
+    url = base_url(sock)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off",
+                            timeout_graceful_shutdown=1, access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"orderstatus-serve-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"could not serve on {host}:{port}")
-        time.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name=f"orderstatus-serve-{url}", daemon=True)
     try:
-        yield f"http://{host}:{bound}/"
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"could not serve on {url}")
+            time.sleep(0.01)
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        sock.close()

@@ -62,7 +62,7 @@ def test_failures_are_one_line_each_on_stderr(
 ) -> None:
     order = sandbox.create_order()
     done = run("fetch", f"fakeshop:{order}", "fakeshop:F-404", "fakeshop:bad/id", env=env)
-    assert done.returncode == 1
+    assert done.returncode == 2  # the most serious failure: a malformed id (2) over not found
     assert [r[1] for r in _rows(done.stdout)] == [order]
     lines = done.stderr.splitlines()
     assert len(lines) == 2

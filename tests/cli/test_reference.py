@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from orderstatus import lifecycle
@@ -131,3 +133,11 @@ def test_usage_errors_exit_2_with_one_line() -> None:
     version = run("--version", env=clean_env())
     assert version.returncode == 0
     assert version.stdout.startswith("orderstatus ")
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "orderstatus"
+    done = subprocess.run([str(script), "lifecycle", "--format", "nonsense"],
+                          capture_output=True, text=True, env=clean_env(), check=False)
+    assert done.returncode == 2
+    assert "invalid choice: 'nonsense'" in done.stderr

@@ -229,10 +229,10 @@ def _wait_for_line(stream: IO[str] | None, text: str) -> str:
 
 def test_sandbox_stops_with_0_at_any_moment() -> None:
     env = clean_env()
-    stops_with_0_while_starting("sandbox", env=env)
+    stops_with_0_while_starting("sandbox", "--port", "0", env=env)
     for signals in ((TERM,), (INT, TERM, INT)):  # once serving; a second and third signal
-        proc = launch("sandbox", env=env)
-        _wait_for_line(proc.stderr, "# serving until Ctrl-C")
+        proc = launch("sandbox", "--port", "0", env=env)
+        _wait_for_line(proc.stdout, "# Serving until Ctrl-C.")
         assert_stopped(stop(proc, *signals, between=0.01), 0)
 
 

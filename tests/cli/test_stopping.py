@@ -72,3 +72,35 @@ def test_run_without_a_stop_is_asyncio_run() -> None:
         return 7
 
     assert run(main) == 7
+
+
+@pytest.mark.parametrize("moment", ["new_event_loop", "shutdown_default_executor"])
+def test_a_signal_while_the_loop_is_set_up_or_torn_down_stops_without_a_traceback(
+    moment: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop is never interrupted half built (it would fail again when collected)."""
+    started: list[str] = []
+    if moment == "new_event_loop":
+        real_new = asyncio.events.new_event_loop
+
+        def new_loop() -> asyncio.AbstractEventLoop:
+            signal.raise_signal(signal.SIGINT)
+            return real_new()
+
+        monkeypatch.setattr(asyncio.events, "new_event_loop", new_loop)
+    else:
+        real_shutdown = asyncio.BaseEventLoop.shutdown_default_executor
+
+        async def shutdown(loop: asyncio.BaseEventLoop, *args: object) -> None:
+            signal.raise_signal(signal.SIGINT)
+            await real_shutdown(loop, *args)
+
+        monkeypatch.setattr(asyncio.BaseEventLoop, "shutdown_default_executor", shutdown)
+
+    async def main() -> None:
+        started.append("main")
+
+    with Stop(signal.SIGINT) as stop, pytest.raises(KeyboardInterrupt):
+        run(main)
+    assert stop.received == signal.SIGINT
+    assert started == ([] if moment == "new_event_loop" else ["main"])

@@ -11,6 +11,7 @@ import pytest
 from orderstatus_gooten import NATIVE_STATUSES, UNMAPPED, GootenSandbox, native_key
 from orderstatus_gooten.sandbox import DOCUMENTED_SOURCES, DOCUMENTED_TARGETS
 
+from orderstatus import Client, OrderState, TransitionNotAllowedError
 from orderstatus.testing.cassettes import json_shape, load_cassettes
 
 ORDERS = "/v/5/source/api/orders/"
@@ -168,3 +169,18 @@ def test_unknown_paths_answer_like_aspnet(http: httpx.Client, sandbox: GootenSan
     response = http.get("/v/5/source/api/products/", params={"recipeid": sandbox.recipe_id})
     assert response.status_code == 404
     assert "No HTTP resource" in response.json()["Message"]
+
+
+def test_the_documented_example_orders_are_seeded() -> None:
+    sandbox = GootenSandbox()
+    readme, fresh = sandbox.seed_examples()
+    assert str(readme) == "7-501853e1-8d78-4e1e-83a0-be9fb432efe1 (InProduction, 2 items)"
+    assert str(fresh) == "2-e3e70682-c209-4cac-a29f-6fbed82c07cd (New)"
+    settings = sandbox.settings("http://127.0.0.1/")
+    with Client({"gooten": settings}, transport=sandbox.transport()) as client:
+        status = client.fetch("gooten", readme.order_id)
+        assert (status.state, status.native_status, len(status.items)) == (
+            OrderState.IN_PRODUCTION, "InProduction", 2)
+        assert client.fetch("gooten", fresh.order_id).state is OrderState.CREATED
+        with pytest.raises(TransitionNotAllowedError, match="items in InProduction"):
+            client.update("gooten", readme.order_id, OrderState.CANCELLED)

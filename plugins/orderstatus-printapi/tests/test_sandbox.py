@@ -11,7 +11,7 @@ import pytest
 from orderstatus_printapi import PrintApiSandbox, format_provider_time
 
 from orderstatus import Client, OrderState, PaymentState
-from orderstatus.testing.asgi import serve
+from orderstatus.testing.asgi import mount, serve
 from orderstatus.testing.cassettes import json_shape, load_cassettes
 
 from .conftest import FIXTURES
@@ -191,3 +191,58 @@ def test_sandbox_settings_and_statuses():
     assert sandbox.statuses == ("Created", "Processing", "Shipped", "Cancelled", "Failed",
                                 "AwaitingUpload", "DownloadFailed")
     assert (sandbox.webhook_schedule, sandbox.webhook_attempts) == ((120, 300, 3600), 10)
+
+
+def test_the_documented_example_orders_are_seeded():
+    sandbox = PrintApiSandbox()
+    examples = sandbox.seed_examples()
+    assert [str(e) for e in examples] == [
+        "59802395 (Processing, 2 items)", "83432183 (Shipped, payment Successful)",
+        "11410411 (Created)",
+    ]
+    settings = sandbox.settings("http://127.0.0.1/")
+    with Client({"printapi": settings}, transport=sandbox.transport()) as client:
+        readme = client.fetch("printapi", "59802395")
+        paid = client.fetch("printapi", "83432183")
+        fresh = client.fetch("printapi", "11410411")
+    assert (readme.state, readme.payment, len(readme.items)) == (
+        OrderState.IN_PRODUCTION, None, 2)
+    assert (paid.state, paid.payment) == (OrderState.SHIPPED, PaymentState.PAID)
+    assert paid.tracking[0].url.startswith("https://jouw.postnl.nl/")
+    assert fresh.state is OrderState.CREATED
+    assert sandbox.create_order() == "11410412"
+    with pytest.raises(ValueError, match="order '59802395' exists"):
+        sandbox.create_order(order_id="59802395")
+
+
+def test_links_in_answers_reach_the_sandbox_served_under_a_prefix(sandbox):
+    """Served by ``orderstatus sandbox`` (under ``/printapi/`` of a shared port), the
+    ``setupUrl`` and ``paymentUrl`` an order carries lead back to it."""
+    order_id = sandbox.create_order(checkout=True)
+    with serve(mount({"printapi": sandbox.asgi()})) as url, httpx.Client() as http:
+        base = sandbox.settings(f"{url}printapi/")["base_url"]
+        assert base == f"{url}printapi/v2/"
+        token = http.post(base + "oauth", data={
+            "grant_type": "client_credentials", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        }).json()["access_token"]
+        http.headers["authorization"] = f"Bearer {token}"
+        setup = http.get(f"{base}orders/{order_id}").json()["checkout"]["setupUrl"]
+        assert setup.startswith(f"{base}checkout/")
+        answer = http.post(setup, json={"returnUrl": "https://shop.example/paid"})
+        assert answer.status_code == 201
+        assert answer.json()["paymentUrl"].startswith(f"{base}payments/")
+
+
+def test_an_order_created_with_a_payment_has_its_payment_screen_set_up(sandbox):
+    order_id = sandbox.create_order(items=2, payment="Open")
+    settings = sandbox.settings("http://127.0.0.1/")
+    with Client({"printapi": settings}, transport=sandbox.transport()) as client:
+        assert client.fetch("printapi", order_id).payment is PaymentState.OPEN
+        sandbox.set_status(order_id, "Created", payment="Successful")
+        paid = client.fetch("printapi", order_id)
+    assert (paid.state, paid.payment) == (OrderState.CREATED, PaymentState.PAID)
+    assert sandbox.orders[order_id].checkout.set_up_at is not None
+    with pytest.raises(ValueError, match="unknown payment 'Paid'"):
+        sandbox.create_order(payment="Paid")
+    assert list(sandbox.orders) == [order_id]  # nothing half made

@@ -10,7 +10,7 @@ Commands::
     orderstatus watch [--interval S] [--once] [--store PATH] [--json]
     orderstatus changes [--after ID | --consumer NAME] [--follow] [--store PATH] [--json]
     orderstatus serve [--host H] [--port P] [--store PATH]
-    orderstatus sandbox [PROVIDER...]
+    orderstatus sandbox [PROVIDER...] [--port P] [--webhooks URL] [--no-examples]
     orderstatus new-provider NAME [--dir DIR]
     orderstatus demo
 
@@ -20,11 +20,12 @@ Python 3.11+ or with ``tomli`` installed): a mapping of provider name to its set
 ``ORDERSTATUS_STORE`` names the tracker's SQLite file (default: in the user's data directory);
 ``ORDERSTATUS_DISABLE_PLUGINS`` blocks plugins; ``ORDERSTATUS_DEBUG=1`` shows tracebacks.
 
-Exit codes: 0 ok; 1 some orders failed (in ``fetch``, any order, a malformed id included), or an
-update was refused; 2 usage error (bad arguments, malformed order reference or id, unreadable
-input file); 3 configuration error
-(missing or invalid settings, unknown provider, credentials refused, missing uvicorn);
-4 provider error (unavailable, rate limited, unreadable answer, outcome unknown);
+Exit codes (:data:`.common.EXIT_CODES`): 0 ok; 1 orders failed (not found) or an update was
+refused; 2 usage error (bad arguments, malformed order reference or id, unreadable input
+file); 3 configuration error (missing or invalid settings, unknown provider, credentials
+refused, missing uvicorn, a port that cannot be used); 4 provider error (unavailable, rate
+limited, unreadable answer, outcome unknown); a command working on several orders (``fetch``,
+``watch --once``) exits with its most serious failure's (:func:`.common.exit_code_for_all`);
 130 interrupted: Ctrl-C cancels the work in flight and stops a one-off command (``watch
 --once`` included) at once. The serving commands (``watch``, ``changes --follow``, ``serve``,
 ``sandbox``) stop with 0 on Ctrl-C or SIGTERM, at any moment; signals while a command stops
@@ -32,8 +33,8 @@ are ignored (see :mod:`.stopping`). Errors are one line on stderr, never a trace
 
 The package: :mod:`.common` (exit codes, errors), :mod:`.output` (lines, JSON, tables, progress),
 :mod:`.inputs` (settings, store, order references), the commands in :mod:`.reference`,
-:mod:`.orders`, :mod:`.running` and :mod:`.changes`, :mod:`.parser`, and :mod:`.stopping`
-(signals).
+:mod:`.orders`, :mod:`.running`, :mod:`.sandboxes`, :mod:`.demo` and :mod:`.changes`,
+:mod:`.parser`, and :mod:`.stopping` (signals).
 """
 
 from __future__ import annotations

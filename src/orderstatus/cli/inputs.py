@@ -131,13 +131,59 @@ def parse_ref(text: str) -> OrderRef:
     return provider, order_id
 
 
+_POLL = 0.05
+"""Seconds a read of a pipe or terminal waits at most before the interpreter runs again."""
+
+
 def _read_source(source: str) -> str:
     try:
-        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        if source == "-":
+            return _read_stdin()
+        with Path(source).open("rb") as file:
+            return _read_all(file).decode("utf-8")
     except OSError as err:
         raise CommandError(f"cannot read {source!r}: {err.strerror}") from None
     except UnicodeDecodeError:
         raise CommandError(f"cannot read {source!r}: not utf-8 text") from None
+
+
+def _read_stdin() -> str:
+    import io
+
+    try:
+        sys.stdin.fileno()
+    except (AttributeError, io.UnsupportedOperation):  # a text buffer (tests, embedding)
+        return sys.stdin.read()
+    return _read_all(sys.stdin.buffer).decode("utf-8")
+
+
+def _read_all(file: Any) -> bytes:
+    """Everything ``file`` holds, read so that Ctrl-C stops the wait for a pipe at once.
+
+    Python runs a signal's handler between bytecodes. A signal landing after the last check
+    and before a blocking ``read(2)`` of a pipe, a FIFO or a terminal is not acted on until the
+    read returns, which may be never (a writer holding the pipe open). So such a source is
+    waited on in slices of :data:`_POLL` seconds (``select``), each returning to the
+    interpreter; a regular file (or a platform without ``select`` on files) is read at once.
+    """
+    import os
+    import select
+    import stat
+
+    fd = file.fileno()
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return bytes(file.read())
+    chunks: list[bytes] = []
+    while True:
+        try:
+            ready, _, _ = select.select([fd], [], [], _POLL)
+        except (OSError, ValueError):  # e.g. Windows: select takes sockets only
+            return bytes(file.read())
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
 
 def read_refs(source: str) -> list[OrderRef]:

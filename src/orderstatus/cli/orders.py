@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import stopping
-from .common import EXIT_FAILED, EXIT_OK, CommandError, exit_code_for
+from .common import EXIT_OK, CommandError, exit_code_for, exit_code_for_all
 from .inputs import make_client, make_tracker, parse_ref, read_refs, require
 from .output import (
     PROGRESS_THRESHOLD,
@@ -28,7 +28,8 @@ __all__ = ["cmd_fetch", "cmd_update", "result_record"]
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch orders; a table or JSON lines on stdout, failures on stderr (or as JSON).
+    """Fetch orders; a table or JSON lines on stdout, failures on stderr (or as JSON); exit
+    with the code of the most serious failure (:func:`.exit_code_for_all`).
 
     The fetches run on the async client, so that Ctrl-C cancels those in flight at once.
     """
@@ -76,7 +77,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         print_tables([status_table(statuses)])
         for failure in sorted(failures, key=lambda f: position.get((f.provider, f.order_id), 0)):
             error_line(str(failure.error))
-    return EXIT_FAILED if failures else EXIT_OK
+    return exit_code_for_all(f.error for f in failures)
 
 
 def result_record(result: OrderStatus | FetchFailure) -> dict[str, Any]:

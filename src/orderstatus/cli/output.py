@@ -20,6 +20,7 @@ __all__ = [
     "change_line",
     "change_printer",
     "change_record",
+    "counted",
     "dumps",
     "error_line",
     "print_tables",
@@ -44,6 +45,12 @@ def say(text: str = "", *, err: bool = False) -> None:
     with _LINES:
         stream.write(text + "\n")
         stream.flush()
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``1 change``, ``2 changes``: a count and its noun, singular or plural (``plural``
+    when adding an ``s`` is wrong: ``anomalies``)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def error_line(message: str) -> None:

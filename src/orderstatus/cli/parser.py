@@ -5,21 +5,41 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .changes import cmd_changes
-from .common import EXIT_USAGE
+from .common import EXIT_CODES, EXIT_USAGE
 from .orders import cmd_fetch, cmd_update
 from .reference import cmd_lifecycle, cmd_mappings, cmd_providers
-from .running import cmd_demo, cmd_new_provider, cmd_sandbox, cmd_serve, cmd_watch
+from .running import cmd_demo, cmd_new_provider, cmd_serve, cmd_watch
+from .sandboxes import DEFAULT_PORT, cmd_sandbox
 
 __all__ = ["build_parser"]
 
 T = TypeVar("T")
 
 
+class _Help(argparse.HelpFormatter):
+    """Shows each option's default after its help, unless the help already speaks of it, or
+    the default is "not given" (``None``, ``False``, nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help = action.help or ""
+        default = action.default
+        if ("default" in help or default in (None, False, argparse.SUPPRESS)
+                or default == [] or not isinstance(default, (str, int, float))):
+            return help
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        return f"{help} (default: {shown.replace('%', '%%')})"
+
+
 class _Parser(argparse.ArgumentParser):
-    """Reports a usage error as one line, like every other error of the command."""
+    """Reports a usage error as one line, like every other error of the command; shows
+    defaults in ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"orderstatus: error: {message} (see: {self.prog} --help)\n")
@@ -59,8 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="orderstatus",
         description="One canonical order lifecycle over print-on-demand providers.",
-        epilog="Exit codes: 0 ok, 1 orders failed or update refused, 2 usage error, "
-        "3 configuration error, 4 provider error, 130 interrupted.",
+        epilog="Exit codes: " + ", ".join(f"{c} {m}" for c, m in EXIT_CODES.items()) + ".",
     )
     parser.add_argument("--version", action="version", version=f"orderstatus {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -76,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag = _Parser(add_help=False)
     json_flag.add_argument("--json", action="store_true", help="JSON output")
     concurrency = _Parser(add_help=False)
-    concurrency.add_argument("--concurrency", type=_count, default=32,
+    concurrency.add_argument("--concurrency", type=_count, default=32, metavar="N",
                              help="requests in flight at most")
 
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
@@ -89,10 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("providers", cmd_providers, "installed providers, capabilities and plugin failures",
         json_flag)
     sub = add("lifecycle", cmd_lifecycle, "the canonical lifecycle")
-    sub.add_argument("--format", choices=("table", "mermaid", "json"), default="table")
+    sub.add_argument("--format", choices=("table", "mermaid", "json"), default="table",
+                     help="a table of transitions, a Mermaid state diagram, or JSON")
     sub = add("mappings", cmd_mappings, "native statuses, payments and update rules")
     sub.add_argument("provider", nargs="?", help="one provider (default: all installed)")
-    sub.add_argument("--format", choices=("table", "json"), default="table")
+    sub.add_argument("--format", choices=("table", "json"), default="table",
+                     help="tables, or one JSON object per provider")
 
     sub = add("fetch", cmd_fetch, "fetch orders' statuses", config, store, json_flag,
               concurrency)
@@ -114,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("watch", cmd_watch, "check due tracked orders and print their changes",
               config, store, json_flag, concurrency, serving=True)
-    sub.add_argument("--interval", type=_seconds, default=60.0,
-                     help="seconds between sweeps (each order is checked when it is due)")
+    sub.add_argument("--interval", type=_seconds, default=60.0, metavar="SECONDS",
+                     help="time between sweeps; each order is checked when it is due")
     sub.add_argument("--once", action="store_true",
                      help="one sweep, then exit (interrupted: 130, like any one-off command)")
 
@@ -129,20 +150,33 @@ def build_parser() -> argparse.ArgumentParser:
                        "once printed")
     sub.add_argument("--follow", action="store_true",
                      help="keep printing new changes until interrupted (then exit 0)")
-    sub.add_argument("--interval", type=_seconds, default=1.0,
-                     help="with --follow: seconds between looks for new changes")
+    sub.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS",
+                     help="with --follow: time between looks for new changes")
+
+    def listening(sub: argparse.ArgumentParser, port: int) -> None:
+        """``--host`` and ``--port``, for a command that serves."""
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        sub.add_argument("--port", type=_port, default=port,
+                         help="port to listen on; 0 picks a free one")
 
     sub = add("serve", cmd_serve, "serve the webhook receiver", config, store, serving=True)
-    sub.add_argument("--host", default="127.0.0.1")
-    sub.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
+    listening(sub, 8000)
 
-    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes on loopback",
-              serving=True)
-    sub.add_argument("providers", nargs="*", metavar="PROVIDER", help="default: every sandbox")
-    sub.add_argument("--host", default="127.0.0.1")
+    sub = add("sandbox", cmd_sandbox, "serve the providers' sandboxes, each under /PROVIDER/ "
+              "of one port, seeded with the documented example orders", serving=True)
+    sub.add_argument("providers", nargs="*", metavar="PROVIDER",
+                     help="the sandboxes to serve (default: every installed one)")
+    listening(sub, DEFAULT_PORT)
+    sub.add_argument("--webhooks", metavar="URL",
+                     help="send each sandbox's webhooks to URL/PROVIDER, e.g. "
+                     "http://127.0.0.1:8000/webhooks/ for orderstatus serve")
+    sub.add_argument("--no-examples", action="store_true",
+                     help="start empty, without the example orders")
 
     sub = add("new-provider", cmd_new_provider, "write a provider plugin skeleton")
-    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("name", metavar="NAME",
+                     help="the provider's name: lowercase letters, digits and _, starting with a "
+                     "letter (writes orderstatus-NAME)")
     sub.add_argument("--dir", default=".", help="where to create it (default: here)")
 
     add("demo", cmd_demo, "sandboxes + webhooks + tracker, end to end, in seconds")

@@ -1,20 +1,18 @@
-"""Long-running and tooling commands: ``watch``, ``serve``, ``sandbox``, ``new-provider``,
-``demo``."""
+"""Long-running and tooling commands: ``watch``, ``serve``, ``new-provider``, ``demo``
+(``sandbox`` is :mod:`.sandboxes`)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import threading
 from pathlib import Path
 
 from . import stopping
-from .common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CommandError
+from .common import EXIT_OK, CommandError, exit_code_for_all
 from .inputs import make_client, make_tracker, require, store_path
-from .output import change_printer, error_line, quiet, say
+from .output import change_printer, counted, error_line, quiet, say
 
-__all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_sandbox", "cmd_serve", "cmd_watch"]
+__all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_serve", "cmd_watch"]
 
 SERVE_GRACE = 1
 """Seconds ``serve`` gives notifications in flight to finish once stopped; the ones still
@@ -47,8 +45,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
             for failure in watcher.failures:
                 error_line(f"fetch failed: {failure.error}")
             if report.failed > len(watcher.failures):
-                error_line(f"... and {report.failed - len(watcher.failures)} more failures")
-            return EXIT_FAILED if report.failed else EXIT_OK
+                more = counted(report.failed - len(watcher.failures), "more failure")
+                error_line(f"... and {more}")
+            # the failures kept (the first FAILURES_KEPT) decide, as in fetch
+            return exit_code_for_all(f.error for f in watcher.failures)
 
     try:
         return stopping.run(run)
@@ -58,8 +58,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the webhook receiver on ``--host``/``--port`` with uvicorn."""
-    import socket
-
+    from orderstatus.asgi import base_url, listen
     from orderstatus.errors import ConfigurationError
 
     try:
@@ -72,19 +71,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     client = make_client(args, asynchronous=True)
     require(client)
-    try:
-        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.create_server((args.host, args.port), family=family)
-    except (OSError, OverflowError) as err:
-        detail = getattr(err, "strerror", None) or err
-        raise ConfigurationError(
-            f"cannot listen on {args.host}:{args.port}: {detail}"
-        ) from None
+    sock = listen(args.host, args.port)
     tracker = make_tracker(args, on_change=change_printer(False))
     app = webhook_app(WebhookReceiver(client, tracker))
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    say(f"receiving webhooks at http://{shown}:{port}/webhooks/{{provider}} for "
+    say(f"receiving webhooks at {base_url(sock)}webhooks/{{provider}} for "
         f"{', '.join(client.providers)} (store: {store_path(args)}); Ctrl-C stops",
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
@@ -107,47 +97,10 @@ def _not_cancelled(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    """Serve registered sandboxes on loopback; print their URLs and settings as env lines."""
-    import shlex
-    import socket
-
-    from orderstatus.asgi import serve
-    from orderstatus.plugins import default_registry
-    from orderstatus.settings import env_names
-
-    registry = default_registry()
-    names = args.providers or [n for n in registry.names if registry.registration(n).has_sandbox]
-    try:
-        socket.getaddrinfo(args.host, 0, type=socket.SOCK_STREAM)
-    except OSError as err:
-        raise CommandError(f"cannot serve on {args.host}: {err.strerror or err}",
-                           EXIT_CONFIG) from None
-    with contextlib.ExitStack() as stack:
-        for name in names:
-            reg = registry.registration(name)
-            make_sandbox = reg.sandbox
-            if make_sandbox is None:
-                raise CommandError(f"{name} has no sandbox", EXIT_CONFIG)
-            sandbox = make_sandbox()
-            try:
-                url = stack.enter_context(serve(sandbox.asgi(), host=args.host))
-            except RuntimeError as err:
-                raise CommandError(f"cannot serve the {name} sandbox: {err}",
-                                   EXIT_CONFIG) from None
-            variables = env_names(name, reg.provider.settings_class)
-            say(f"# {reg.provider.title} sandbox at {url} (control api: {url}_sandbox/)")
-            for field, value in sandbox.settings(url).items():
-                say(f"export {variables[field]}={shlex.quote(str(value))}")
-        if not names:
-            raise CommandError("no installed provider has a sandbox", EXIT_CONFIG)
-        say("# serving until Ctrl-C", err=True)
-        threading.Event().wait()  # until the stop signal interrupts it
-        return EXIT_OK
-
-
 def cmd_new_provider(args: argparse.Namespace) -> int:
-    """Write a provider plugin skeleton."""
+    """Write a provider plugin skeleton; print the tutorial's next steps."""
+    import shlex
+
     from orderstatus.scaffold import new_provider
 
     try:
@@ -158,7 +111,9 @@ def cmd_new_provider(args: argparse.Namespace) -> int:
         detail = str(err) if err.strerror is None else f"{err.filename}: {err.strerror}"
         raise CommandError(f"cannot write the plugin: {detail}") from None
     say(f"created {created}")
-    say(f"next: pip install -e '{created}[test]' && pytest {created}")
+    say("next:")
+    for step in (f"cd {shlex.quote(str(created))}", 'pip install -e ".[test]"', "pytest"):
+        say(f"  {step}")
     return EXIT_OK
 
 

@@ -35,6 +35,10 @@ class Stop:
         self._cancel: Callable[[], object] | None = None
         self._previous: dict[int, Any] = {}
 
+    def stopped(self) -> bool:
+        """Whether a signal has stopped the command."""
+        return self.received is not None
+
     def __enter__(self) -> Stop:
         self.take(*self.signals)
         _active.append(self)
@@ -76,20 +80,39 @@ class Stop:
 
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """``asyncio.run(main())``; the command's stop signal cancels ``main``, which then raises
-    :class:`KeyboardInterrupt` once everything it awaited is cancelled."""
+    :class:`KeyboardInterrupt` once everything it awaited is cancelled.
+
+    A signal never interrupts the event loop's own set-up or tear-down (a loop half built
+    by an interrupt fails again when collected, printing a traceback): it is noted, and the
+    command stops as soon as the loop runs, or as it returns.
+    """
     import asyncio
 
-    async def runner() -> T:
-        task, loop = asyncio.current_task(), asyncio.get_running_loop()
-        stop = _active[-1] if _active else None
-        if stop is None or task is None:
-            return await main()
-        with stop._cancelling(lambda: loop.call_soon_threadsafe(task.cancel)):
-            try:
-                return await main()
-            except asyncio.CancelledError:
-                if stop.received is None:
-                    raise
-        raise KeyboardInterrupt
+    stop = _active[-1] if _active else None
+    if stop is None:
+        return asyncio.run(main())
+    cancels: list[Callable[[], object]] = []
 
-    return asyncio.run(runner())
+    def cancel() -> None:
+        for each in cancels:
+            with contextlib.suppress(RuntimeError):  # the loop is closing: it stops anyway
+                each()
+
+    async def runner() -> T | None:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+        cancels.append(lambda: loop.call_soon_threadsafe(task.cancel))
+        if stop.stopped():  # the signal came while the loop was being set up
+            return None
+        try:
+            return await main()
+        except asyncio.CancelledError:
+            if not stop.stopped():
+                raise
+            return None
+
+    with stop._cancelling(cancel):
+        result = asyncio.run(runner())
+    if stop.stopped():
+        raise KeyboardInterrupt
+    return result  # type: ignore[return-value]  # None only when stopped, raised above

@@ -23,11 +23,12 @@ from typing import Any, ClassVar, Literal
 import attrs
 import httpx
 
-from .asgi import Abort, ASGIApp, asgi_app
+from .asgi import FORWARDED_PREFIX, Abort, ASGIApp, asgi_app
 
 __all__ = [
     "CONTROL_PREFIX",
     "Delivery",
+    "Example",
     "Fault",
     "FaultKind",
     "Faults",
@@ -220,6 +221,20 @@ class WebhookOutbox:
 _ORDER_STATUS = re.compile(r"^orders/(?P<id>[^/]+)/status$")
 
 
+@attrs.frozen
+class Example:
+    """An example order a sandbox seeds (:meth:`Sandbox.seed_examples`)."""
+
+    order_id: str
+    status: str
+    """The native status it shows."""
+    note: str = ""
+    """What else it shows, in a few words (``2 items``, ``payment Successful``)."""
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ({self.status}{', ' + self.note if self.note else ''})"
+
+
 class Sandbox(abc.ABC):
     """Base of a provider sandbox. Subclasses implement the provider's side."""
 
@@ -238,6 +253,7 @@ class Sandbox(abc.ABC):
         """``(method, path)`` of every provider request received (control calls excluded)."""
         self.lock = threading.RLock()
         self._counter = 0
+        self._delivering = threading.Lock()
 
     # -- what a subclass implements ---------------------------------------------------------
 
@@ -268,6 +284,12 @@ class Sandbox(abc.ABC):
     def on_clock(self) -> None:
         """Called after the clock moved: expire what time expires."""
 
+    def seed_examples(self) -> list[Example]:
+        """Create the example orders the provider's documentation uses, so that a reader
+        trying them against ``orderstatus sandbox`` finds them; return them. Called once, on
+        a fresh sandbox; the default creates none."""
+        return []
+
     @property
     def statuses(self) -> tuple[str, ...]:
         """Native statuses :meth:`set_status` accepts."""
@@ -295,6 +317,15 @@ class Sandbox(abc.ABC):
                       ) -> httpx.Response:
         return httpx.Response(status, json=data, headers=headers)
 
+    @staticmethod
+    def public_url(request: httpx.Request, path: str) -> httpx.URL:
+        """The URL, as this sandbox's clients reach it, of ``path`` (a path as ``route``
+        sees them): served under a prefix that was stripped (``orderstatus sandbox`` serves
+        each sandbox under ``/{provider}/``, as a proxy would), the prefix named in
+        ``X-Forwarded-Prefix`` is put back. For links the sandbox writes into answers."""
+        prefix = request.headers.get(FORWARDED_PREFIX, "").rstrip("/")
+        return request.url.copy_with(path=prefix + path, query=None)
+
     # -- time and webhooks ------------------------------------------------------------------
 
     def advance(self, seconds: float, *, deliver: bool = True) -> int:
@@ -309,10 +340,14 @@ class Sandbox(abc.ABC):
         self.webhooks.url = url
 
     def deliver_webhooks(self, *, timeout: float = 10.0) -> int:
-        """POST every due notification over real HTTP; return how many calls were made."""
+        """POST every due notification over real HTTP; return how many calls were made.
+
+        One delivery round at a time: two at once (a served sandbox's own ticks and a
+        control call) would send a notification twice.
+        """
         if not self.webhooks.due():
             return 0  # building an HTTP client costs tens of ms: not for every clock tick
-        with httpx.Client(timeout=timeout) as http:
+        with self._delivering, httpx.Client(timeout=timeout) as http:
 
             def post(delivery: Delivery) -> int | None:
                 try:

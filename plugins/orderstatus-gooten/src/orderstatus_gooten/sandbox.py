@@ -31,7 +31,7 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from orderstatus.testing.sandbox import Sandbox, SandboxClock
+from orderstatus.testing.sandbox import Example, Sandbox, SandboxClock
 
 from .statuses import NATIVE_STATUSES, UNMAPPED, native_key
 
@@ -217,6 +217,19 @@ class GootenSandbox(Sandbox):
                     item.shipments.append(self._invented_parcel(order, position))
                 item.shipments.extend(dict(p) for p in parcels or ())
                 self.notify(order_id)
+
+    def seed_examples(self) -> list[Example]:
+        """The orders the docs use: ``7-501853e1-8d78-4e1e-83a0-be9fb432efe1``, two items
+        in production (the README's), and a new one."""
+        readme = self.create_order(order_id="7-501853e1-8d78-4e1e-83a0-be9fb432efe1", items=2,
+                                   status="InProduction")
+        fresh = self.create_order()
+        examples = []
+        for order in (self.orders[readme], self.orders[fresh]):
+            statuses = list(dict.fromkeys(i.status for i in order.items))
+            note = f"{len(order.items)} items" if len(order.items) > 1 else ""
+            examples.append(Example(order.id, ", ".join(statuses), note))
+        return examples
 
     @staticmethod
     def _checked(status: str) -> str:

@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, quote_plus
 import attrs
 import httpx
 
-from orderstatus.testing.sandbox import Sandbox, SandboxClock
+from orderstatus.testing.sandbox import Example, Sandbox, SandboxClock
 
 from .statuses import (
     BLOCKING_FILE_STATUSES,
@@ -184,27 +184,37 @@ class PrintApiSandbox(Sandbox):
 
     def create_order(
         self, *, items: int = 1, checkout: bool = False, amount: float | None = None,
-        email: str = "customer@example.com", **options: Any,
+        email: str = "customer@example.com", order_id: str | None = None,
+        payment: str | None = None, **options: Any,
     ) -> str:
         """Create a ``Created`` order of ``items`` items, files ``DownloadPending``.
 
         With ``checkout`` it has a payment screen, not set up yet (no payment status until
-        :meth:`setup_checkout`, ``POST checkout/{code}`` or a payment is set). Returns its id.
+        :meth:`setup_checkout`, ``POST checkout/{code}`` or a payment is set); ``payment``
+        (``Open``, …) gives it one already set up, in that status. ``order_id`` chooses its
+        id (default: the next of ``11410411``, ``11410412``, …). Returns its id.
         """
         if options:
             raise TypeError(f"unknown order options: {', '.join(sorted(options))}")
         if not isinstance(items, int) or isinstance(items, bool) or items < 1:
             raise ValueError("an order needs at least one item")
+        if order_id is not None and (not isinstance(order_id, str) or not order_id):
+            raise ValueError("order_id must be a non-empty string")
+        payment = _checked(payment, tuple(PAYMENT_STATUSES), "payment", False)
         with self.lock:
-            order_id = str(_FIRST_ORDER_ID + int(self.new_id()))
+            if order_id in self.orders:
+                raise ValueError(f"order {order_id!r} exists")
+            order_id = order_id or str(_FIRST_ORDER_ID + int(self.new_id()))
             now = self._stamp()
             order = SandboxOrder(order_id, CREATED, now, now,
                                  [self._new_item(n) for n in range(items)], email)
-            if checkout:
+            if checkout or payment is not None:
                 price = round(14.51 * items, 2) if amount is None else float(amount)
                 order.checkout = SandboxCheckout(price, secrets.token_urlsafe(15))
             self.orders[order_id] = order
             self.changes.append(FeedChange(now, order_id, order.status))
+            if payment is not None:
+                self.set_status(order_id, None, payment=payment)
             return order_id
 
     def set_status(
@@ -281,6 +291,22 @@ class PrintApiSandbox(Sandbox):
 
     def webhook_notification(self, order_id: str) -> tuple[bytes, str, str]:
         return f"orderId={quote_plus(order_id)}".encode(), FORM, ""
+
+    def seed_examples(self) -> list[Example]:
+        """The orders the docs use: ``59802395`` in production (the README's), ``83432183``
+        shipped and paid (a checkout order), and a new one, ``11410411``."""
+        self.create_order(order_id="59802395", items=2)
+        self.set_status("59802395", "Processing")
+        self.create_order(order_id="83432183", checkout=True)
+        self.set_status("83432183", "Shipped", payment="Successful")
+        fresh = self.create_order()
+        examples = []
+        for order in (self.orders[i] for i in ("59802395", "83432183", fresh)):
+            notes = [f"{len(order.items)} items"] if len(order.items) > 1 else []
+            if order.checkout is not None and order.checkout.status is not None:
+                notes.append(f"payment {order.checkout.status}")
+            examples.append(Example(order.id, order.status, ", ".join(notes)))
+        return examples
 
     def on_clock(self) -> None:
         """Accept pending downloads; expire payment links still open ``payment_window`` after
@@ -367,7 +393,7 @@ class PrintApiSandbox(Sandbox):
         refused = self._check_token(request)
         if refused is not None:
             return refused
-        base = request.url.copy_with(path=f"{prefix}/v2/", query=None)
+        base = self.public_url(request, f"{prefix}/v2/")
         checkout = _CHECKOUT_PATH.fullmatch(rest)
         if checkout is not None:
             return self._checkout(request, checkout["code"], base)

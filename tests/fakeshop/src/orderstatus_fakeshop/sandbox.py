@@ -42,10 +42,13 @@ class FakeshopSandbox(Sandbox):
         return order_id
 
     def set_status(self, order_id: str, status: str, *, items: Iterable[int] | None = None,
-                   tracking_url: str | None = None, **details: Any) -> None:
+                   tracking_url: str | None = None, payment: str | None = None,
+                   **details: Any) -> None:
         if status not in FakeshopProvider.native_statuses and not details.get("any"):
             raise ValueError(f"unknown status {status!r}")
         order = self.orders[order_id]
+        if payment is not None:
+            order["payment"] = payment
         chosen = range(len(order["items"])) if items is None else items
         for n in chosen:
             order["items"][n]["status"] = status
