@@ -30,6 +30,7 @@ BENCHMARKS = (  # one line each, so that benchmarks added on other branches merg
     "sniffing",
     "receiver",
     "sweep",
+    "postgres",
 )
 
 

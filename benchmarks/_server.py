@@ -12,17 +12,19 @@ import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._common import ROOT
 
 
 @contextlib.contextmanager
-def served(provider: str, orders: int) -> Iterator[dict[str, Any]]:
-    """``{"settings": …, "ids": […]}`` of a sandbox served by a child process."""
+def served(provider: str, orders: int, *, runner: Sequence[str] = ("-m", "benchmarks._server")
+           ) -> Iterator[dict[str, Any]]:
+    """``{"settings": …, "ids": […]}`` of a sandbox served by a child process: ``python
+    RUNNER… PROVIDER N`` (by default this module's, or a benchmark's own server)."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._server", provider, str(orders)], cwd=ROOT,
+        [sys.executable, *runner, provider, str(orders)], cwd=ROOT,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -58,6 +58,17 @@ class Api:
 
 
 @pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The DSN (a URL) of a new database with orderstatus's schema on the tests' PostgreSQL
+    server (:mod:`tests.postgres`), dropped afterwards; skips when there is no server."""
+    from tests import postgres
+
+    dsn = postgres.database()  # unittest.SkipTest, which pytest skips on, if there is none
+    yield dsn
+    postgres.server().drop(dsn)
+
+
+@pytest.fixture
 def sandbox() -> FakeshopSandbox:
     return FakeshopSandbox()
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 DEFERRED = ("asyncio", "concurrent.futures", "cattrs", "importlib.metadata",
-            "sqlite3", "hypothesis", "uvicorn", "pytest")
+            "sqlite3", "hypothesis", "uvicorn", "pytest", "psycopg", "psycopg_pool")
 
 
 def test_import_leaves_heavy_modules_unloaded() -> None:

@@ -4,7 +4,9 @@ cursor."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +239,11 @@ class Overtaken:
         assert self.store.save_cursor(provider, self.theirs, expected=expected)
         return self.store.save_cursor(provider, cursor, expected=expected)
 
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        return self.store.hold_feed(provider, timeout=timeout)
+
 
 def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> None:
     for _ in range(3):
@@ -245,6 +252,61 @@ def test_a_cursor_another_watcher_moved_on_is_never_moved_back(world: World) -> 
     asyncio.run(watcher.sweep())
     assert world.store.load_cursor("fakeshop") == "5"  # not back to this watcher's "3"
     assert world.feed.requests == [("GET", "/v1/changes")]  # and it stopped reading
+
+
+def test_a_watcher_waits_for_the_feed_s_reader_then_reads_on(world: World) -> None:
+    order = world.feed.create_order()
+    world.track("fakeshop", order, ago=LONG_AGO)
+    world.feed.set_status(order, "sent")
+    holding, sweeping = threading.Event(), threading.Event()
+
+    def other_watcher() -> None:
+        with world.store.hold_feed("fakeshop") as held:
+            assert held
+            holding.set()
+            assert sweeping.wait(30)
+
+    reader = threading.Thread(target=other_watcher)
+    reader.start()
+    assert holding.wait(30)
+    patient = Watcher(world.client, world.tracker, interval=30, clock=world.clock)
+    threading.Timer(0.05, sweeping.set).start()  # lets go while this watcher waits, or before
+    report = asyncio.run(patient.sweep())
+    reader.join()
+    assert report.changes == 1
+    assert ("GET", "/v1/changes") in world.feed.requests
+
+
+def test_a_feed_another_watcher_reads_too_long_is_left_to_it(world: World) -> None:
+    """Neither read nor polled once the wait (up to the interval) is over: its reader covers
+    that provider in this sweep."""
+    order = world.feed.create_order()
+    world.track("fakeshop", order, ago=LONG_AGO)
+    world.feed.set_status(order, "sent")
+    world.feed.requests.clear()
+    with world.store.hold_feed("fakeshop") as held:  # the other watcher
+        assert held
+        assert world.sweep() == []
+    assert world.feed.requests == []
+    assert world.sweep() == [(order, S.CREATED, S.SHIPPED)]  # let go: read again
+
+
+def test_a_sweep_waiting_for_a_held_feed_stops_when_cancelled(world: World) -> None:
+    """A stop signal cancels the sweep while it waits (here up to an hour) for the feed's
+    reader: it ends within a slice of the wait, not when the reader lets go."""
+    patient = Watcher(world.client, world.tracker, interval=3600, clock=world.clock)
+
+    async def cancel_while_waiting() -> None:
+        sweep = asyncio.ensure_future(patient.sweep())
+        await asyncio.sleep(0)  # it is waiting for the feed now
+        sweep.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(sweep, 30)
+
+    with world.store.hold_feed("fakeshop") as held:  # the other watcher, reading it for ever
+        assert held
+        asyncio.run(cancel_while_waiting())
+    assert world.feed.requests == []
 
 
 def test_a_failing_feed_falls_back_to_fetching(world: World) -> None:

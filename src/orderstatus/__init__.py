@@ -77,7 +77,7 @@ from .provider import (
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .stores import MemoryStore, SQLiteStore, Store
+    from .stores import MemoryStore, PostgresStore, SQLiteStore, Store, open_store
     from .tracking import CheckPolicy, Consumer, HistoryEntry, Outcome, Tracker
     from .watch import Watcher
     from .webhooks import WebhookReceiver, WebhookResponse, webhook_app
@@ -90,12 +90,14 @@ _LAZY = {
     "HistoryEntry": "tracking",
     "MemoryStore": "stores",
     "Outcome": "tracking",
+    "PostgresStore": "stores",
     "SQLiteStore": "stores",
     "Store": "stores",
     "Tracker": "tracking",
     "Watcher": "watch",
     "WebhookReceiver": "webhooks",
     "WebhookResponse": "webhooks",
+    "open_store": "stores",
     "webhook_app": "webhooks",
 }
 
@@ -140,6 +142,7 @@ __all__ = [
     "ParsedOrder",
     "PaymentState",
     "PluginFailure",
+    "PostgresStore",
     "Provider",
     "ProviderError",
     "ProviderUnavailableError",
@@ -170,5 +173,6 @@ __all__ = [
     "errors",
     "hookimpl",
     "lifecycle",
+    "open_store",
     "webhook_app",
 ]

@@ -9,9 +9,12 @@ providers that have one, feeding everything to the tracker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
 
 import attrs
 
@@ -24,6 +27,12 @@ from .tracking import HistoryEntry, Tracker
 __all__ = ["FAILURES_KEPT", "SweepReport", "Watcher"]
 
 log = logging.getLogger("orderstatus.watch")
+
+T = TypeVar("T")
+
+_FEED_WAIT_SLICE = 0.5
+"""Seconds a watcher waits for a held feed in one go: a sweep cancelled meanwhile (a stop
+signal) ends at most this much later, since a thread waiting for a lock cannot be cancelled."""
 
 FAILURES_KEPT = 100
 """How many failures of one sweep :attr:`Watcher.failures` keeps (the rest are counted)."""
@@ -63,9 +72,17 @@ class Watcher:
     For a provider whose capabilities include a feed, the sweep reads the feed from the
     saved cursor instead of fetching that provider's orders one by one, and saves the new
     cursor after the statuses it returned are stored (so a crash re-reads, never skips); the
-    save is a compare-and-set, so two watchers never move a cursor back. If the feed fails,
-    that provider's due orders are fetched one by one in that sweep instead. Orders of
-    providers the client is not configured for are left alone.
+    save is a compare-and-set, so two watchers never move a cursor back. One watcher reads a
+    feed at a time (:meth:`~orderstatus.stores.FeedState.hold_feed`): a watcher that finds it
+    held waits for its reader (up to ``interval``), then reads on from the cursor the reader
+    saved; one that waited in vain leaves that provider to the reader for the sweep. If the
+    feed fails, that provider's due orders are fetched one by one in that sweep instead, by
+    every watcher it failed for, each taking its own share. Orders of providers the client is
+    not configured for are left alone.
+
+    Several watchers on one shared store (:class:`~orderstatus.PostgresStore`, or
+    :class:`~orderstatus.SQLiteStore` on one machine) share the work: each due order is
+    leased to one of them, so it is fetched once per check whatever their number.
 
     Args:
         client: an :class:`AsyncClient` configured for the providers to watch.
@@ -131,7 +148,21 @@ class Watcher:
             self.failures.append(failure)
 
     async def _read_feed(self, name: str, tally: _Tally) -> bool:
-        """Read ``name``'s feed from the saved cursor; ``False`` if it failed."""
+        """Read ``name``'s feed from the saved cursor, once no other watcher is reading it;
+        ``False`` if it failed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.interval
+        while True:  # waits in short slices, so that a cancelled sweep stops soon
+            wait = min(_FEED_WAIT_SLICE, max(deadline - loop.time(), 0.0))
+            async with _in_thread(self.feed_state.hold_feed(name, timeout=wait)) as held:
+                if held:
+                    return await self._read_pages(name, tally)
+            if loop.time() >= deadline:
+                log.info("%s feed: another watcher is still reading it; leaving it to that"
+                         " watcher", name)
+                return True
+
+    async def _read_pages(self, name: str, tally: _Tally) -> bool:
         cursor = await asyncio.to_thread(self.feed_state.load_cursor, name)
         for _ in range(self.max_feed_pages):
             try:
@@ -206,3 +237,24 @@ class Watcher:
                 await asyncio.wait_for(stop.wait(), timeout=max(remaining, 0))
             except asyncio.TimeoutError:
                 continue
+
+
+@contextlib.asynccontextmanager
+async def _in_thread(manager: AbstractContextManager[T]) -> AsyncIterator[T]:
+    """Enter and exit a blocking context manager in worker threads. Cancelled while entering,
+    it still exits once the entering is done (a feed held is always let go)."""
+    entering = asyncio.ensure_future(asyncio.to_thread(manager.__enter__))
+    try:
+        value = await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await entering
+            await asyncio.to_thread(manager.__exit__, None, None, None)
+        raise
+    try:
+        yield value
+    except BaseException as err:
+        if not await asyncio.to_thread(manager.__exit__, type(err), err, err.__traceback__):
+            raise
+    else:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

@@ -18,6 +18,10 @@ from orderstatus import lifecycle
 
 from .conftest import WIDTH, Browser
 
+# the first test also builds the site and reads every page in a real browser (its fixtures'
+# set-up counts against its timeout): about 25 s on a loaded machine, minutes on an overloaded one
+pytestmark = pytest.mark.timeout(600)
+
 _LAYOUT = """
 const article = document.querySelector('article');
 const right = article.getBoundingClientRect().right;

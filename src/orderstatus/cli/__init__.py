@@ -5,11 +5,11 @@ Commands::
     orderstatus providers [--json]                  installed plugins, capabilities, failures
     orderstatus lifecycle [--format table|mermaid|json]
     orderstatus mappings [PROVIDER] [--format table|json]
-    orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track]
+    orderstatus fetch REF... [--from FILE] [--json] [--no-progress] [--track] [--store URL]
     orderstatus update REF --to STATE [--dry-run] [--json]
-    orderstatus watch [--interval S] [--once] [--store PATH] [--json]
-    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store PATH] [--json]
-    orderstatus serve [--host H] [--port P] [--store PATH]
+    orderstatus watch [--interval S] [--once] [--store URL] [--json]
+    orderstatus changes [--after ID | --consumer NAME] [--follow] [--store URL] [--json]
+    orderstatus serve [--host H] [--port P] [--store URL]
     orderstatus sandbox [PROVIDER...] [--port P] [--webhooks URL] [--no-examples]
     orderstatus new-provider NAME [--dir DIR]
     orderstatus demo
@@ -17,7 +17,8 @@ Commands::
 ``REF`` is ``provider:order_id``. Providers are configured from ``ORDERSTATUS_<PROVIDER>_<FIELD>``
 environment variables (``Client.from_env``), or from ``--config FILE`` (JSON, or TOML on
 Python 3.11+ or with ``tomli`` installed): a mapping of provider name to its settings.
-``ORDERSTATUS_STORE`` names the tracker's SQLite file (default: in the user's data directory);
+``ORDERSTATUS_STORE`` (or ``--store``) names the tracker's store: ``sqlite:///PATH`` or a file
+path, ``postgresql://…``, ``memory:`` (default: a SQLite file in the user's data directory);
 ``ORDERSTATUS_DISABLE_PLUGINS`` blocks plugins; ``ORDERSTATUS_DEBUG=1`` shows tracebacks.
 
 Exit codes (:data:`.common.EXIT_CODES`): 0 ok; 1 orders failed (not found) or an update was

@@ -14,6 +14,7 @@ from .common import CommandError
 
 if TYPE_CHECKING:
     from orderstatus.client import AsyncClient, Client, OrderRef
+    from orderstatus.models import Secret
     from orderstatus.tracking import Tracker
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
     "parse_ref",
     "read_refs",
     "require",
-    "store_path",
+    "store_url",
 ]
 
 
@@ -104,20 +105,23 @@ def require(client: Client | AsyncClient, providers: Iterable[str] = ()) -> None
         )
 
 
-def store_path(args: argparse.Namespace) -> Path:
-    """``--store``, else ``$ORDERSTATUS_STORE``, else the file in the user's data directory."""
+def store_url(args: argparse.Namespace) -> str | Path | Secret:
+    """``--store``, else ``$ORDERSTATUS_STORE``, else the file in the user's data directory:
+    a URL (:func:`~orderstatus.open_store`) or a path, kept as a secret (it may hold a
+    password)."""
+    from orderstatus.models import Secret
     from orderstatus.stores import default_store_path
 
-    given = getattr(args, "store", None) or os.environ.get("ORDERSTATUS_STORE")
-    return Path(given) if given else default_store_path()
+    given = getattr(args, "store", None) or Secret(os.environ.get("ORDERSTATUS_STORE", ""))
+    return given if given else default_store_path()
 
 
 def make_tracker(args: argparse.Namespace, **options: Any) -> Tracker:
-    """A tracker on the SQLite store :func:`store_path` names."""
-    from orderstatus.stores import SQLiteStore
+    """A tracker on the store :func:`store_url` names."""
+    from orderstatus.stores import open_store
     from orderstatus.tracking import Tracker
 
-    return Tracker(SQLiteStore(store_path(args)), **options)
+    return Tracker(open_store(store_url(args)), **options)
 
 
 # -- order references -------------------------------------------------------------------------

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``orderstatus`` argument parser."""
     from orderstatus import __version__
     from orderstatus.lifecycle import OrderState
+    from orderstatus.models import Secret
 
     states = [s.value for s in OrderState if s is not OrderState.UNKNOWN]
     parser = _Parser(
@@ -89,9 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--config", metavar="FILE",
                         help="provider settings (JSON, or TOML) instead of the environment")
     store = _Parser(add_help=False)
-    store.add_argument("--store", metavar="PATH",
-                       help="tracker SQLite file (default: $ORDERSTATUS_STORE, or the user's "
-                       "data directory)")
+    store.add_argument("--store", metavar="URL", type=Secret,
+                       help="where the tracker keeps orders: sqlite:///PATH (or a file path), "
+                       "postgresql://..., memory: (default: $ORDERSTATUS_STORE, or a file in "
+                       "the user's data directory)")
     json_flag = _Parser(add_help=False)
     json_flag.add_argument("--json", action="store_true", help="JSON output")
     concurrency = _Parser(add_help=False)

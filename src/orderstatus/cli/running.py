@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import stopping
 from .common import EXIT_OK, CommandError, exit_code_for_all
-from .inputs import make_client, make_tracker, require, store_path
+from .inputs import make_client, make_tracker, require
 from .output import change_printer, counted, error_line, quiet, say
 
 __all__ = ["SERVE_GRACE", "cmd_demo", "cmd_new_provider", "cmd_serve", "cmd_watch"]
@@ -25,6 +25,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     A stop signal cancels the sweep in flight: what it recorded stays, the rest stays due.
     """
+    from orderstatus.stores import store_location
     from orderstatus.watch import Watcher
 
     tracker = make_tracker(args, on_change=change_printer(args.json))
@@ -36,7 +37,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                               concurrency=args.concurrency)
             open_orders = tracker.count(non_terminal=True)
             say(f"watching {open_orders} open tracked orders of {', '.join(client.providers)}"
-                f" (store: {store_path(args)})", err=True)
+                f" (store: {store_location(tracker.store)})", err=True)
             if not args.once:
                 await watcher.run()  # sweeps until the stop signal cancels it
                 return EXIT_OK
@@ -60,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the webhook receiver on ``--host``/``--port`` with uvicorn."""
     from orderstatus.asgi import base_url, listen
     from orderstatus.errors import ConfigurationError
+    from orderstatus.stores import store_location
 
     try:
         import uvicorn
@@ -75,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tracker = make_tracker(args, on_change=change_printer(False))
     app = webhook_app(WebhookReceiver(client, tracker))
     say(f"receiving webhooks at {base_url(sock)}webhooks/{{provider}} for "
-        f"{', '.join(client.providers)} (store: {store_path(args)}); Ctrl-C stops",
+        f"{', '.join(client.providers)} (store: {store_location(tracker.store)}); Ctrl-C stops",
         err=True)
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
                             access_log=args.verbose, timeout_graceful_shutdown=SERVE_GRACE)

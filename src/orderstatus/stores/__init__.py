@@ -1,9 +1,11 @@
 """Where a :class:`~orderstatus.Tracker` keeps orders, their history and the change log.
 
 A store is anything that satisfies the :class:`Store` protocol (:mod:`.base`, written to be
-read alone by whoever implements one). Two ship with orderstatus: :class:`MemoryStore` (one
-process, gone at exit) and :class:`SQLiteStore` (a file; WAL; safe with several threads and
-several processes). :mod:`.codec` is the JSON form of everything stored, for stores to share;
+read alone by whoever implements one). Three ship with orderstatus: :class:`MemoryStore` (one
+process, gone at exit), :class:`SQLiteStore` (a file; WAL; safe with several threads and
+several processes on one machine) and :class:`PostgresStore` (a PostgreSQL database shared by
+many workers on many machines; the ``postgres`` extra). :func:`open_store` opens one named by
+a URL. :mod:`.codec` is the JSON form of everything stored, for stores to share;
 :func:`orderstatus.testing.stores.store_suite` checks a store against the protocol.
 """
 
@@ -12,7 +14,9 @@ from __future__ import annotations
 from . import codec
 from .base import FeedState, OrderKey, OrderRecord, Store, Transaction, as_utc
 from .memory import MemoryStore
+from .postgres import PostgresStore
 from .sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
+from .url import open_store, store_location
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -20,10 +24,13 @@ __all__ = [
     "MemoryStore",
     "OrderKey",
     "OrderRecord",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "Transaction",
     "as_utc",
     "codec",
     "default_store_path",
+    "open_store",
+    "store_location",
 ]

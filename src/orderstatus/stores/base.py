@@ -13,9 +13,10 @@ provider's feed cursor. :mod:`orderstatus.stores.codec` turns every value into J
 A server database fits it as follows: :meth:`Store.transaction` is a database transaction
 holding a per-order lock (an advisory transaction lock covers an order that has no row yet);
 :meth:`Store.claim_due` is a lease (``FOR UPDATE SKIP LOCKED`` on due rows, setting their due
-time to the lease's end); :meth:`FeedState.save_cursor` is a conditional update; change ids
-are assigned by the store, and :meth:`Store.changes` must only show a prefix that can no
-longer grow below its last id (ids taken before commit need care there).
+time to the lease's end); :meth:`FeedState.save_cursor` is a conditional update, and
+:meth:`FeedState.hold_feed` a session-level advisory lock; change ids are assigned by the
+store, and :meth:`Store.changes` must only show a prefix that can no longer grow below its last
+id (ids taken before commit need care there: :mod:`orderstatus.stores.postgres` shows one way).
 
 Times: every ``datetime`` a store is given or returns is compared as an instant; a naive one
 means UTC (:func:`as_utc`).
@@ -80,6 +81,17 @@ class FeedState(Protocol):
 
         Two watchers reading one feed cannot move its cursor backwards: the slower one's save
         fails, and it stops reading.
+        """
+
+    def hold_feed(self, provider: str, *, timeout: float = 0.0) -> AbstractContextManager[bool]:
+        """Become ``provider``'s one feed reader for the block, waiting up to ``timeout``
+        seconds while another holds it.
+
+        Yields whether this caller holds it; while it does, every other ``hold_feed`` of that
+        provider, in any thread or process sharing the state, waits, and yields ``False`` once
+        its ``timeout`` has passed. A holder that dies lets go. A state that cannot keep other
+        processes off may yield ``True`` to every caller of another process: the
+        compare-and-set of :meth:`save_cursor` still keeps the cursor from moving back.
         """
 
 

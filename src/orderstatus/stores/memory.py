@@ -15,6 +15,7 @@ import attrs
 from orderstatus.models import OrderStatus, StatusChange
 from orderstatus.tracking.history import HistoryEntry
 
+from ._feeds import LocalFeedReaders
 from .base import OrderKey, OrderRecord, as_utc
 
 __all__ = ["MemoryStore"]
@@ -67,6 +68,7 @@ class MemoryStore:
         self._due: dict[str, list[tuple[dt.datetime, str]]] = {}
         self._cursors: dict[str, str] = {}
         self._consumers: dict[str, int] = {}
+        self._feed_readers = LocalFeedReaders()
         self._seq = 0
         self._undo: _Undo | None = None
 
@@ -248,6 +250,11 @@ class MemoryStore:
             else:
                 self._cursors[provider] = cursor
             return True
+
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        return self._feed_readers.hold(provider, timeout)
 
     # -- retention ---------------------------------------------------------------------------
 

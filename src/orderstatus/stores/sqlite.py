@@ -19,6 +19,7 @@ from orderstatus.models import OrderStatus, StatusChange
 from orderstatus.tracking.history import HistoryEntry
 
 from . import codec
+from ._feeds import LocalFeedReaders
 from ._sqlite_format import (
     ENTRIES,
     INSERT_ENTRY,
@@ -211,6 +212,7 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._batches = 0
         self._written = _Written()
+        self._feed_readers = LocalFeedReaders()
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -419,6 +421,13 @@ class SQLiteStore:
                            " ON CONFLICT (provider) DO UPDATE SET cursor = excluded.cursor",
                            (provider, cursor))
             return True
+
+    def hold_feed(
+        self, provider: str, *, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[bool]:
+        """Keeps this store's threads apart only: another process reading the same feed
+        through the same file is kept from moving the cursor back by :meth:`save_cursor`."""
+        return self._feed_readers.hold(provider, timeout)
 
     # -- retention ---------------------------------------------------------------------------
 

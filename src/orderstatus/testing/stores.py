@@ -14,8 +14,9 @@ too. The returned :class:`unittest.TestCase` (pytest collects it) checks, agains
 in :mod:`orderstatus.stores.base`: round trips of every value, transactions (atomic, isolated
 per order, first observations included), batches, the change log (ids increasing in commit
 order, never going back for a reader, paging), due orders and their leases, feed cursors
-(compare-and-set), consumers, retention, listing and counting orders, and that the tracker
-emits every change exactly once on the store under concurrent observers.
+(compare-and-set) and feed readers (one at a time), consumers, retention, listing and
+counting orders, and that the tracker emits every change exactly once on the store under
+concurrent observers.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class StoreTestCase(unittest.TestCase):
     __test__ = False
     factory: ClassVar[Factory]
     reopen: ClassVar[Reopen | None] = None
+    exclusive_feeds: ClassVar[bool] = True
 
     def store(self) -> Store:
         """A new, empty store, closed (and its directory removed) after the test."""
@@ -394,6 +396,43 @@ class StoreTestCase(unittest.TestCase):
         self.assertIsNone(store.load_cursor("suite"))
         self.assertEqual(store.load_cursor("other"), "7")
 
+    def test_one_reader_holds_a_feed_at_a_time(self) -> None:
+        store = self.store()
+        other = self.handles(store, 2)[1]
+        with store.hold_feed("suite") as first:
+            self.assertTrue(first)
+            with store.hold_feed("suite") as second:
+                self.assertFalse(second, "a second reader got the feed its first reader holds")
+            with store.hold_feed("suite", timeout=0.05) as patient:
+                self.assertFalse(patient, "a reader waited for a held feed and got it")
+            if type(self).exclusive_feeds:
+                with other.hold_feed("suite") as elsewhere:
+                    self.assertFalse(elsewhere, "another handle got a feed that is held")
+            with store.hold_feed("other") as another_feed:
+                self.assertTrue(another_feed)
+        with self.assertRaises(RuntimeError), other.hold_feed("suite") as taken:
+            self.assertTrue(taken)
+            raise RuntimeError("the reader fails")
+        with store.hold_feed("suite") as again:
+            self.assertTrue(again, "a feed stayed held after its reader let go")
+        holding, released = threading.Event(), threading.Event()
+        got: list[bool] = []
+
+        def let_go_later() -> None:
+            with other.hold_feed("suite") as held:
+                got.append(held)
+                holding.set()
+                released.wait(30)
+
+        holder = threading.Thread(target=let_go_later)
+        holder.start()
+        self.assertTrue(holding.wait(30))
+        self.assertEqual(got, [True])
+        threading.Timer(0.1, released.set).start()
+        with store.hold_feed("suite", timeout=30) as waited:
+            self.assertTrue(waited, "a reader waiting for a feed did not get it once let go")
+        holder.join()
+
     # -- every order -------------------------------------------------------------------------
 
     def test_orders_are_listed_in_key_order_page_by_page_and_counted(self) -> None:
@@ -478,7 +517,8 @@ def _run_threads(target: Callable[[int], None], count: int) -> None:
 
 
 def store_suite(
-    factory: Factory, *, reopen: Reopen | None = None, name: str = "Store"
+    factory: Factory, *, reopen: Reopen | None = None, name: str = "Store",
+    exclusive_feeds: bool = True,
 ) -> type[unittest.TestCase]:
     """The store conformance tests, as a test case class to assign in a test module.
 
@@ -488,12 +528,15 @@ def store_suite(
         reopen: given a store from ``factory``, opens another handle on the same data (as
             another process would); without it, cross-handle checks use the one handle.
         name: a name for the test class.
+        exclusive_feeds: whether :meth:`~orderstatus.stores.FeedState.hold_feed` keeps
+            other handles off (``False``: only this handle's other callers are checked).
     """
     attributes: dict[str, Any] = {
         "__test__": True,
         "__module__": StoreTestCase.__module__,
         "factory": staticmethod(factory),
         "reopen": None if reopen is None else staticmethod(reopen),
+        "exclusive_feeds": exclusive_feeds,
     }
     if reopen is None:  # nothing to reopen: leave out what only a second handle can show
         attributes["test_another_handle_sees_everything_committed"] = None

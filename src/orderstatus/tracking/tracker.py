@@ -42,13 +42,13 @@ class Tracker:
     """Reconciles observations of orders into :class:`~orderstatus.StatusChange` events.
 
     Each :meth:`observe` is one atomic read-compare-write on the order's record in ``store``,
-    so several threads (and, with :class:`~orderstatus.SQLiteStore`, several processes) may
-    observe the same order at once and every change is still emitted exactly once. Every
-    change is kept in the store's change log, which :meth:`changes` and named
-    :meth:`consumer`\\ s read durably. Once stored, a change is also announced, in this
-    process and best effort: to every ``orderstatus_status_changed`` hook of ``registry``
-    (default: the installed plugins), then to ``on_change``; exceptions raised by either are
-    logged and do not undo the change.
+    so several threads (and, with :class:`~orderstatus.SQLiteStore`, several processes; with
+    :class:`~orderstatus.PostgresStore`, several machines) may observe the same order at
+    once and every change is still emitted exactly once. Every change is kept in the store's
+    change log, which :meth:`changes` and named :meth:`consumer`\\ s read durably. Once
+    stored, a change is also announced, in this process and best effort: to every
+    ``orderstatus_status_changed`` hook of ``registry`` (default: the installed plugins),
+    then to ``on_change``; exceptions raised by either are logged and do not undo the change.
 
     Args:
         store: where records, history and the change log live (default: a new
