@@ -163,8 +163,8 @@ def read_order(data: dict[str, Any]) -> Order | None:
     For every answer it reads, the result is the one the converter :func:`configure` sets up
     would make (a property test holds it to that); anything else (a missing or mistyped field,
     an id sent as a number) is left to the converter, which either reads it or says what is
-    wrong. It exists because the converter's strict hooks cost more than the ``json.loads``
-    before them, on every fetch.
+    wrong. It exists because the converter's strict hooks cost about as much as the
+    ``json.loads`` before them, on every fetch.
     """
     try:
         checkout = data.get("checkout")
