@@ -87,8 +87,8 @@ class Result:
 
     def line(self) -> str:
         verdict = "met" if self.met else "MISSED"
-        return (f"{self.name:<24} {self.provider:<8} {self.ratio!s:<24} goal {self.target!s:<9}"
-                f" {verdict:<6} vs {self.baseline}\n{'':<33}{self.figure}")
+        return (f"{self.name:<30} {self.provider:<8} {self.ratio!s:<24} goal {self.target!s:<9}"
+                f" {verdict:<6} vs {self.baseline}\n{'':<39}{self.figure}")
 
 
 def interleaved(

@@ -16,8 +16,9 @@ order's status from each provider with httpx alone, and to track it with ``sqlit
   (state, native status, payment and timestamps in their own columns; the provider's answer,
   as the JSON text it arrived as, for a change), upsert the order's row (its columns and the
   latest answer), ``COMMIT``. It keeps what the tracker keeps: each order's latest applied
-  observation (its items and their tracking are in the answer) and every observation's
-  history.
+  observation (its items and their tracking are in the answer) and the history of every
+  change, and of every duplicate and stale observation too with ``keep_repeats`` (the
+  tracker's ``keep_duplicates``).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ CREATE INDEX IF NOT EXISTS history_order ON history (provider, order_id, seq);
 class RawTracker:
     """The hand-written tracker: one ``sqlite3`` transaction per observation (thread-safe)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, keep_repeats: bool = False) -> None:
+        self.keep_repeats = keep_repeats
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
@@ -146,12 +148,14 @@ class RawTracker:
             else:
                 legal = can_transition(OrderState(row[0]), state)
                 outcome = "change" if legal else "anomaly"
-            db.execute(
-                "INSERT INTO history (provider, order_id, outcome, state, native_status,"
-                " payment, observed_at, provider_time, answer)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, outcome, *columns, answer if outcome in ("change", "anomaly") else None),
-            )
+            change = outcome in ("change", "anomaly")
+            if change or self.keep_repeats:
+                db.execute(
+                    "INSERT INTO history (provider, order_id, outcome, state, native_status,"
+                    " payment, observed_at, provider_time, answer)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*key, outcome, *columns, answer if change else None),
+                )
             if outcome != "stale":
                 db.execute(
                     "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"

@@ -3,9 +3,9 @@ each leaves behind.
 
 The observations are real: orders in the provider's sandbox walk through three statuses (Print
 API ``Created``, ``Processing``, ``Shipped``; Gooten's two items ``New``, ``InProduction``,
-``Shipped``) and each status is fetched twice, as a webhook and a poll would see it, so a
-third of the observations are first sightings, a third moves and a third duplicates. They are
-interleaved across orders (each order's own in sequence) and fed to both sides in the same
+``Shipped``) and each status is fetched twice, as a webhook and a poll would see it, so of
+every six observations one is a first sighting, two are moves and three are duplicates. They
+are interleaved across orders (each order's own in sequence) and fed to both sides in the same
 order, a slice per round, timed in CPU seconds (``time.process_time``; the fsync waits of
 ``synchronous = FULL`` are wall time, not CPU).
 
@@ -13,7 +13,9 @@ The baseline is the hand-written tracker of ``benchmarks/_handwritten.py`` (``Ra
 one ``sqlite3`` transaction per observation with the same durability (WAL,
 ``synchronous = FULL``), the state, native status, payment and timestamps in their own columns
 and the provider's answer as the JSON text it arrived as. Both reach the same verdicts on the
-same observations (checked before the rounds).
+same observations (checked before the rounds), and keep the same history: every change, as the
+tracker does by default, and once more with duplicates and stale observations kept too
+(``keep_duplicates=True``; the baseline's ``keep_repeats``).
 
 The size figure is the two database files after every observation, closed (so the WAL is
 checkpointed into the file).
@@ -28,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 from orderstatus import Client, OrderStatus
+from orderstatus.models import RawPayload
 from orderstatus.stores import SQLiteStore
 from orderstatus.tracking import Tracker
 
@@ -58,6 +61,12 @@ def observe_raw(raw: RawTracker, status: OrderStatus, answer: str) -> str:
         status.observed_at.astimezone(dt.timezone.utc).isoformat(),
         when.astimezone(dt.timezone.utc).isoformat() if when else None, answer,
     )
+
+
+def answer(status: OrderStatus) -> str:
+    """The provider's answer as the hand-written tracker keeps it: the text it arrived as."""
+    raw = status.raw
+    return raw.text if isinstance(raw, RawPayload) else json.dumps(dict(raw))
 
 
 def observations(provider: str, orders: int) -> list[OrderStatus]:
@@ -97,16 +106,15 @@ def _check_same_outcomes(statuses: list[OrderStatus]) -> None:
             tracker.close()
 
 
-def _measure(provider: str, orders: int, rounds: int) -> list[Result]:
-    statuses = observations(provider, orders)
-    _check_same_outcomes(statuses[: len(statuses) // 4])
-    answers = [json.dumps(dict(s.raw), separators=(",", ":")) for s in statuses]
+def _measure(provider: str, statuses: list[OrderStatus], rounds: int, keep: bool
+             ) -> list[Result]:
+    answers = [answer(s) for s in statuses]
     size = -(-len(statuses) // rounds)
     chunks = [range(n, min(n + size, len(statuses))) for n in range(0, len(statuses), size)]
     with tempfile.TemporaryDirectory() as scratch:
         ours_path, raw_path = Path(scratch) / "ours.sqlite3", Path(scratch) / "raw.sqlite3"
-        tracker = Tracker(SQLiteStore(ours_path))
-        raw = RawTracker(raw_path)
+        tracker = Tracker(SQLiteStore(ours_path), keep_duplicates=keep)
+        raw = RawTracker(raw_path, keep_repeats=keep)
         slices = {"orderstatus": iter(chunks), "baseline": iter(chunks)}
 
         def ours() -> None:
@@ -125,15 +133,17 @@ def _measure(provider: str, orders: int, rounds: int) -> list[Result]:
         sizes = ours_path.stat().st_size, raw_path.stat().st_size
     per = {name: median(t) / size for name, t in times.items()}
     count = len(statuses)
+    kept = ", repeats kept" if keep else ""
     return [
         Result(
-            "Tracker.observe (SQLite)", provider, ratios(times["orderstatus"], times["baseline"]),
+            f"Tracker.observe{kept}", provider, ratios(times["orderstatus"], times["baseline"]),
             "raw sqlite3, one transaction each", TARGET,
             f"{us(per['orderstatus'])} CPU per observation vs {us(per['baseline'])} "
-            f"({count:,} observations of {orders:,} orders, {len(chunks) - 1} rounds)",
+            f"({count:,} observations of {count // 6:,} orders, {len(chunks) - 1} rounds"
+            f" of {size})",
         ),
         Result(
-            "database size", provider, Spread.of([sizes[0] / sizes[1]]),
+            f"database size{kept}", provider, Spread.of([sizes[0] / sizes[1]]),
             "hand-written tables", SIZE_TARGET,
             f"{sizes[0] / 1024:,.0f} KiB vs {sizes[1] / 1024:,.0f} KiB for the same "
             f"{count:,} observations ({sizes[0] / count:,.0f} vs {sizes[1] / count:,.0f} "
@@ -143,6 +153,12 @@ def _measure(provider: str, orders: int, rounds: int) -> list[Result]:
 
 
 def run(smoke: bool) -> list[Result]:
-    """Observe CPU and database size, for each provider."""
-    orders, rounds = (10, 2) if smoke else (300, 12)
-    return [result for provider in PROVIDERS for result in _measure(provider, orders, rounds)]
+    """Observe CPU and database size, for each provider, with repeats dropped and kept."""
+    orders, rounds = (10, 2) if smoke else (600, 36)
+    results = []
+    for provider in PROVIDERS:
+        statuses = observations(provider, orders)
+        _check_same_outcomes(statuses[: len(statuses) // 4])
+        for keep in (False, True):
+            results += _measure(provider, statuses, rounds, keep)
+    return results

@@ -63,16 +63,17 @@ def _build(path: Path, size: int) -> None:
     import datetime as dt
 
     from orderstatus import OrderState, OrderStatus
-    from orderstatus.stores import SQLiteStore, codec
+    from orderstatus.stores import SQLiteStore
+    from orderstatus.stores._sqlite_format import body_text, raw_text
 
     SQLiteStore(path).close()
     now = dt.datetime.now(dt.timezone.utc)
     later = _micros(now + dt.timedelta(days=1))
-    template = {
-        name: codec.to_json(OrderStatus(name, "@ID@", OrderState.IN_PRODUCTION, native,
-                                        raw={"id": "@ID@", "status": native}))
-        for name, native in (("gooten", "InProduction"), ("printapi", "Processing"))
-    }
+    template = {}  # each provider's row as SQLiteStore writes it: the body and the payload
+    for name, native in (("gooten", "InProduction"), ("printapi", "Processing")):
+        status = OrderStatus(name, "@ID@", OrderState.IN_PRODUCTION, native, observed_at=now,
+                             raw={"id": "@ID@", "status": native})
+        template[name] = (body_text(status), raw_text(status.raw) or "{}")
     import sqlite3
 
     db = sqlite3.connect(path)
@@ -83,10 +84,12 @@ def _build(path: Path, size: int) -> None:
         for n in range(start, min(size, start + chunk)):
             name = "gooten" if n % 2 else "printapi"
             oid = f"filler-{n}"
-            rows.append((name, oid, "in_production", 0,
-                         template[name].replace("@ID@", oid), _micros(now), later))
-        db.executemany("INSERT INTO orders (provider, order_id, state, terminal, status,"
-                       " changed_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            body, raw = template[name]
+            rows.append((name, oid, "in_production", 0, _micros(now), later, _micros(now),
+                         body.replace("@ID@", oid), raw.replace("@ID@", oid)))
+        db.executemany("INSERT INTO orders (provider, order_id, state, terminal, changed_at,"
+                       " due_at, observed_at, body, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       rows)
         db.commit()
     db.close()
 
@@ -196,12 +199,9 @@ class _World:
         import asyncio
         import datetime as dt
 
-        import attrs
-
         from orderstatus import ChangeKind, OrderStatus
         from orderstatus.lifecycle import is_terminal
-        from orderstatus.stores import codec
-        from orderstatus.tracking import HistoryEntry, Outcome
+        from orderstatus.stores._sqlite_format import body_text, raw_text
 
         changed = set(self.ids[name][::10])
         db, client = self.db, self.clients[name]
@@ -221,20 +221,19 @@ class _World:
                 db.execute("BEGIN IMMEDIATE")
                 for status in statuses:
                     seen = _micros(status.observed_at)
+                    body, raw = body_text(status), raw_text(status.raw) or "{}"
                     if status.order_id in changed:
-                        entry = HistoryEntry(Outcome.CHANGE, status, status.state,
-                                             kinds=frozenset({kind}))
                         db.execute(
-                            "INSERT INTO history (provider, order_id, outcome, entry,"
-                            " recorded_at, change) VALUES (?, ?, ?, ?, ?, 1)",
-                            (name, status.order_id, "change", codec.to_json(entry), seen))
+                            "INSERT INTO history (provider, order_id, outcome, change,"
+                            " recorded_at, body, observed_at, raw, kinds)"
+                            " VALUES (?, ?, 'change', 1, ?, ?, ?, ?, ?)",
+                            (name, status.order_id, seen, body, seen, raw, kind.value))
                     db.execute(
-                        "UPDATE orders SET state = ?, terminal = ?, status = ?, raw = ?,"
-                        " changed_at = ?, due_at = ? WHERE provider = ? AND order_id = ?",
-                        (status.state.value, int(is_terminal(status.state)),
-                         codec.to_json(attrs.evolve(status, raw={})),
-                         json.dumps(dict(status.raw), separators=(",", ":")), seen,
-                         seen + 300_000_000, name, status.order_id))
+                        "UPDATE orders SET state = ?, terminal = ?, body = ?, raw = ?,"
+                        " observed_at = ?, changed_at = ?, due_at = ?"
+                        " WHERE provider = ? AND order_id = ?",
+                        (status.state.value, int(is_terminal(status.state)), body, raw, seen,
+                         seen, seen + 300_000_000, name, status.order_id))
                 db.execute("COMMIT")
                 done += len(statuses)
 

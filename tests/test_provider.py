@@ -1,16 +1,31 @@
-"""Order-id and base-URL checks every provider inherits."""
+"""Order-id and base-URL checks every provider inherits, and answers as raw payloads."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import string
 import unicodedata
+from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderstatus import ConfigurationError, InvalidOrderIdError, check_order_id
-from orderstatus.provider import check_base_url
+from orderstatus import (
+    ConfigurationError,
+    InvalidOrderIdError,
+    OrderState,
+    OrderStatus,
+    check_order_id,
+)
+from orderstatus.models import RawPayload
+from orderstatus.plugins import Registry
+from orderstatus.provider import _allowed_in_id, check_base_url
+from orderstatus.stores import SQLiteStore
+from orderstatus.testing.generic import GenericProvider, GenericSettings
+from orderstatus.tracking import Tracker
 
 SAFE = st.text(string.ascii_letters + string.digits + "-_.:~@+=", min_size=1, max_size=128)
 
@@ -90,3 +105,61 @@ def test_good_base_urls(url: str) -> None:
 def test_bad_base_urls(url: str) -> None:
     with pytest.raises(ConfigurationError):
         check_base_url(url, provider="p")
+
+
+# -- answers as raw payloads ---------------------------------------------------------------
+
+def provider() -> GenericProvider:
+    return GenericProvider(GenericSettings(base_url="http://127.0.0.1/"))
+
+
+ANSWER = '{\n  "id": "A1",\n  "status": "Shipped",\n  "note": "\u00e9t\u00e9 \U0001f4e6"\n}'
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-8-sig"])
+def test_a_json_object_keeps_the_text_it_was_parsed_from(encoding: str) -> None:
+    answer = httpx.Response(200, content=ANSWER.encode(encoding))
+    data = provider().json("A1", answer)
+    assert isinstance(data, RawPayload)
+    assert data == json.loads(ANSWER)
+    assert data.text == ANSWER  # as it arrived (pretty-printed), decoded as json.loads would
+    assert json.loads(data.text) == data
+
+
+def test_other_json_is_returned_as_parsed() -> None:
+    assert provider().json(None, httpx.Response(200, content=b"[1, 2]")) == [1, 2]
+    # A lone surrogate (an encoded one, which json.loads lets through) cannot be kept as
+    # text in UTF-8: the payload is a plain dict, written out again when stored.
+    data = provider().json("A1", httpx.Response(200, content=b'{"a": "\xed\xa0\x80"}'))
+    assert type(data) is dict
+    assert data == {"a": "\ud800"}
+
+
+def test_a_stored_payload_is_kept_as_it_arrived(tmp_path: Path) -> None:
+    raw = provider().json("A1", httpx.Response(200, content=ANSWER.encode()))
+    status = OrderStatus("generic", "A1", OrderState.SHIPPED, "Shipped", raw=raw)
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        Tracker(store, registry=Registry()).observe(status)
+        current = store.current("generic", "A1")
+    assert current is not None and current.raw == raw
+    db = sqlite3.connect(tmp_path / "s.sqlite3")
+    assert db.execute("SELECT raw FROM history").fetchall() == [(ANSWER,)]
+    db.close()
+
+
+@given(st.text(st.characters(max_codepoint=0x7F), min_size=1, max_size=128))
+def test_ascii_ids_get_the_verdict_of_the_per_character_rule(order_id: str) -> None:
+    """Plain ASCII ids skip the Unicode scan; the verdict is the scan's all the same."""
+    expected = all(_allowed_in_id(c) for c in order_id) and ".." not in order_id
+    expected = expected and order_id != "."
+    try:
+        check_order_id(order_id)
+    except InvalidOrderIdError:
+        assert not expected
+    else:
+        assert expected
+
+
+def test_urls_can_end_in_a_slash() -> None:
+    url = provider().url("v", "5", "orders", params={"id": "a b/c"}, trailing_slash=True)
+    assert str(url) == "http://127.0.0.1/v/5/orders/?id=a%20b%2Fc"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import sqlite3
 import subprocess
@@ -15,8 +16,10 @@ import attrs
 import pytest
 
 from orderstatus import ChangeKind, ConfigurationError, OrderState, OrderStatus
+from orderstatus.models import utcnow
 from orderstatus.plugins import Registry
 from orderstatus.stores import SCHEMA_VERSION, OrderRecord, SQLiteStore, codec, default_store_path
+from orderstatus.stores._sqlite_format import moment
 from orderstatus.testing.stores import FULL
 from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 
@@ -41,7 +44,7 @@ def test_sqlite_store_uses_wal_and_a_versioned_schema(tmp_path: Path) -> None:
     SQLiteStore(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (3,)
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
@@ -126,16 +129,21 @@ def test_a_damaged_record_is_a_typed_error(text: str, message: str) -> None:
     assert "\n" not in str(caught.value)
 
 
-# -- migration from schema 1 ------------------------------------------------------------------
+# -- migration from schemas 1 and 2 -----------------------------------------------------------
+
+
+def schema_file(tmp_path: Path, version: int, edit: Callable[[str], str] = str) -> Path:
+    """A store of schema ``version`` as orderstatus wrote it (tests/fixtures/store-vN.sql)."""
+    path = tmp_path / f"v{version}.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(edit((FIXTURES / f"store-v{version}.sql").read_text(encoding="utf-8")))
+    db.close()
+    return path
 
 
 def version_1_file(tmp_path: Path, edit: Callable[[str], str] = str) -> Path:
-    """The store the previous release wrote (tests/fixtures/store-v1.sql), as a file."""
-    path = tmp_path / "v1.sqlite3"
-    db = sqlite3.connect(path)
-    db.executescript(edit((FIXTURES / "store-v1.sql").read_text(encoding="utf-8")))
-    db.close()
-    return path
+    """The store the first release wrote (tests/fixtures/store-v1.sql), as a file."""
+    return schema_file(tmp_path, 1, edit)
 
 
 def test_a_version_1_file_is_migrated_with_its_history_and_changes(tmp_path: Path) -> None:
@@ -148,7 +156,7 @@ def test_a_version_1_file_is_migrated_with_its_history_and_changes(tmp_path: Pat
     before.close()
     with SQLiteStore(path) as store:
         db = sqlite3.connect(path)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         db.close()
         for (provider, order_id), text in old_orders.items():
             old = codec.from_json(text, OrderStatus)
@@ -220,6 +228,81 @@ def test_processes_opening_a_version_1_file_at_once_migrate_it_once(tmp_path: Pa
     assert [run.communicate(timeout=60)[0].strip() for run in runs] == ["11"] * 3
     with SQLiteStore(path) as store:
         assert len(store.changes()) == 11
+
+
+def test_a_version_2_file_is_migrated_with_everything_it_held(tmp_path: Path) -> None:
+    path = schema_file(tmp_path, 2)
+    before = sqlite3.connect(path)
+    assert before.execute("PRAGMA user_version").fetchone() == (2,)
+    orders = {(p, o): (status, raw, changed, due) for p, o, status, raw, changed, due in
+              before.execute("SELECT provider, order_id, status, raw, changed_at, due_at"
+                             " FROM orders")}
+    entries = before.execute("SELECT seq, provider, order_id, entry FROM history"
+                             " ORDER BY seq").fetchall()
+    (sequence,) = before.execute("SELECT seq FROM sqlite_sequence").fetchone()
+    before.close()
+    expected = [attrs.evolve(codec.from_json(text, HistoryEntry), seq=seq)
+                for seq, _, _, text in entries]
+    assert {e.outcome for e in expected} == set(Outcome)
+    with SQLiteStore(path) as store:
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        db.close()
+        for key, (text, raw, changed, due) in orders.items():
+            old = attrs.evolve(codec.from_json(text, OrderStatus), raw=json.loads(raw))
+            current = store.current(*key)
+            assert current == old
+            assert current is not None and current.raw == old.raw
+            with store.transaction(*key) as txn:
+                record = txn.record
+            assert record is not None
+            assert (record.status, record.changed_at) == (attrs.evolve(old, raw={}),
+                                                          moment(changed))
+            assert record.due_at == (None if due is None else moment(due))
+            kept = store.history(*key)
+            assert kept == [e for e, (_, p, o, _) in zip(expected, entries, strict=True)
+                            if (p, o) == key]
+            assert [e.status.raw for e in kept] == [
+                e.status.raw for e, (_, p, o, _) in zip(expected, entries, strict=True)
+                if (p, o) == key]
+        assert store.changes() == [c for e in expected if (c := e.change) is not None]
+        assert store.consumers() == {"billing": 6, "mailer": 0}
+        assert store.load_cursor("printapi") == "2026-03-01T13:30:00"
+        assert len(store.orders()) == len(orders) == store.count()
+        # Tracking goes on where it stopped: ids after every old one, and the new rows share.
+        tracker = Tracker(store, registry=Registry())
+        shipped = store.current("printapi", "P-1")
+        assert shipped is not None
+        later = shipped.observed_at + dt.timedelta(hours=1)
+        delivered = tracker.observe(attrs.evolve(
+            shipped, state=S.DELIVERED, native_status="Delivered", observed_at=later,
+            provider_time=later))
+        assert delivered is not None
+        assert delivered.id == sequence + 1
+        assert delivered.previous_status == attrs.evolve(shipped, raw={})
+        # Pruning keeps what consumers have not read, then every order's record.
+        statuses = {key: (store.current(*key), store.current(*key).raw)  # type: ignore[union-attr]
+                    for key in orders}
+        end = utcnow() + dt.timedelta(days=1)
+        assert store.prune(end) == sum(e.change is None for e in expected)
+        assert store.drop_consumer("mailer") and store.drop_consumer("billing")
+        assert len(store.changes()) == sum(e.change is not None for e in expected) + 1
+        assert store.prune(end) == len(entries) - sum(e.change is None for e in expected) + 1
+        assert store.changes() == []
+        assert {key: (store.current(*key), store.current(*key).raw)  # type: ignore[union-attr]
+                for key in orders} == statuses
+
+
+def test_a_failed_migration_leaves_the_version_2_file_as_it_was(tmp_path: Path) -> None:
+    path = schema_file(tmp_path, 2, lambda sql: sql.replace(
+        '"outcome":"anomaly"', '"outcome":"teleported"', 1))  # one entry damaged
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    with pytest.raises(ConfigurationError, match=r"cannot open the store .*not valid"):
+        SQLiteStore(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert "\n".join(db.iterdump()) == dump
+    db.close()
 
 
 # -- crash safety ----------------------------------------------------------------------------

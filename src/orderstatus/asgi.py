@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import httpx
@@ -35,6 +35,7 @@ __all__ = [
     "read_body",
     "respond",
     "route_path",
+    "send_answer",
     "serve",
     "to_request",
 ]
@@ -122,15 +123,21 @@ def to_request(scope: Scope, body: bytes) -> httpx.Request:
 
 async def respond(send: Send, response: httpx.Response) -> None:
     """Send ``response`` as the ASGI answer."""
-    body = response.read()
-    headers = [
-        (k.encode("latin-1"), v.encode("latin-1"))
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-length", "transfer-encoding")
-    ]
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": response.status_code,
-                "headers": headers})
+    await send_answer(send, response.status_code, response.read(),
+                      response.headers.multi_items())
+
+
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+
+
+async def send_answer(send: Send, status: int, body: bytes,
+                      headers: Iterable[tuple[str, str]] = ()) -> None:
+    """Send an answer of ``status`` with ``body`` and ``headers`` as the two ASGI messages
+    (the length is set here, from the body)."""
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers
+           if k.lower() not in _FRAMING]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 

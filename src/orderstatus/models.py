@@ -18,6 +18,7 @@ __all__ = [
     "FetchFailure",
     "ItemStatus",
     "OrderStatus",
+    "RawPayload",
     "Secret",
     "StatusChange",
     "Tracking",
@@ -63,6 +64,22 @@ class Secret:
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("secrets are not pickled")
+
+
+class RawPayload(dict[str, Any]):
+    """A provider's answer as parsed JSON, which remembers the JSON text it was parsed from.
+
+    It is the dict :func:`json.loads` made of :attr:`text` (and equal to it), so a store can
+    keep that text as it arrived instead of writing the payload out again. Like every raw
+    payload it is read, never changed.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: Mapping[str, Any], text: str) -> None:
+        super().__init__(data)
+        self.text = text
+        """The JSON text this payload was parsed from."""
 
 
 @attrs.frozen
@@ -125,7 +142,8 @@ class OrderStatus:
     """When the request that produced this observation was sent (so an answer that was
     requested earlier but arrives later is older)."""
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    """The provider's payload, as parsed JSON (or form fields)."""
+    """The provider's payload, as parsed JSON (or form fields); a :class:`RawPayload` when it
+    is an answer's whole body."""
     partial: bool = False
     """The observation carries less than a whole order (a change feed's entry: id, status,
     time): its empty ``payment``, ``tracking`` and ``items`` mean "not said", not "none", and

@@ -28,7 +28,7 @@ from .errors import (
     UpdateNotSupportedError,
 )
 from .lifecycle import ActionReason, OrderState, PaymentState
-from .models import Secret, Tracking
+from .models import RawPayload, Secret, Tracking
 from .settings import secret_values
 
 if TYPE_CHECKING:
@@ -79,6 +79,9 @@ def _deeper_than(data: Any, limit: int) -> bool:
 
 
 _FORBIDDEN_IN_ID = frozenset("/?#\\%")
+_PLAIN_ID = frozenset(map(chr, range(0x21, 0x7F))) - _FORBIDDEN_IN_ID
+"""Printable ASCII but the forbidden characters: an id made of these alone (most are) needs
+no per-character Unicode scan, since ASCII is its own NFKC form."""
 
 
 @attrs.frozen
@@ -201,14 +204,15 @@ def check_order_id(order_id: object, *, provider: str | None = None,
             f"order id must be 1 to {max_length} characters, got {len(order_id)}",
             provider=provider,
         )
-    bad = next((c for c in order_id if not _allowed_in_id(c)), None)
+    plain = order_id.isascii() and _PLAIN_ID.issuperset(order_id)
+    bad = None if plain else next((c for c in order_id if not _allowed_in_id(c)), None)
     if bad is not None:
         folded = unicodedata.normalize("NFKC", bad)
         alike = "" if folded == bad else f" (read as {folded!r})"
         raise InvalidOrderIdError(
             f"order id {shown!r} holds a forbidden character {bad!r}{alike}", provider=provider
         )
-    folded = unicodedata.normalize("NFKC", order_id)
+    folded = order_id if plain else unicodedata.normalize("NFKC", order_id)
     if ".." in folded or folded == ".":
         alike = "" if ".." in order_id or order_id == "." else " once normalized (NFKC)"
         raise InvalidOrderIdError(f"order id {shown!r} holds '..'{alike}", provider=provider)
@@ -221,6 +225,17 @@ def _allowed_in_id(char: str) -> bool:
         c in _FORBIDDEN_IN_ID or c.isspace() or unicodedata.category(c)[0] in "CZ"
         for c in {char, *unicodedata.normalize("NFKC", char)}
     )
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be kept as it is (no lone surrogates, which UTF-8 cannot hold)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_base_url(url: str | httpx.URL, *, provider: str) -> httpx.URL:
@@ -349,16 +364,20 @@ class Provider(abc.ABC):
         """The rules updates follow; ``None`` when the provider cannot update at all."""
         return cls.update_rules if cls.capabilities.update else None
 
-    def url(self, *segments: str, params: Mapping[str, str] | None = None) -> httpx.URL:
+    def url(self, *segments: str, params: Mapping[str, str] | None = None,
+            trailing_slash: bool = False) -> httpx.URL:
         """``base_url`` plus ``segments`` (each percent-encoded) and ``params`` as the query.
 
         ``self.url("orders", order_id, params={"key": …})`` parses one URL where
         ``base_url.join(…)`` with ``params=`` parses three, and a segment can never change the
         path: ``/``, ``?`` and ``#`` in it are encoded; empty, ``.`` and ``..`` are refused.
+        ``trailing_slash`` ends the path with ``/`` (``orders/?id=…``).
         """
         if any(s in ("", ".", "..") for s in segments):
             raise ValueError("url segments must not be empty, '.' or '..'")
         text = self._base + "/".join(quote(s, safe="") for s in segments)
+        if trailing_slash:
+            text += "/"
         if params:
             text += "?" + urlencode(params, quote_via=quote)
         return httpx.URL(text)
@@ -435,12 +454,15 @@ class Provider(abc.ABC):
     def json(self, order_id: str | None, response: httpx.Response) -> Any:
         """Decode a JSON body or raise :class:`ResponseFormatError`.
 
+        An object comes back as a :class:`~orderstatus.models.RawPayload` (a dict that keeps
+        the body's text, which stores then keep as it arrived): pass it on as ``raw``.
         An undecodable body looks like a fault on the way (cut short, a proxy's HTML page), so
         the error is ``retryable``: the client tries a safe request again within its budget.
         """
         content = response.content
         try:
-            data = json.loads(content)
+            text = content.decode(json.detect_encoding(content), "surrogatepass")  # as loads does
+            data = json.loads(text)
         except RecursionError:
             data = _TOO_DEEP
         except (ValueError, UnicodeDecodeError) as err:
@@ -459,7 +481,7 @@ class Provider(abc.ABC):
                 f"answer is json nested deeper than {MAX_JSON_DEPTH} levels",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
             )
-        return data
+        return RawPayload(data, text) if type(data) is dict and _storable(text) else data
 
     def structure(self, order_id: str | None, data: Any, cls: type[T]) -> T:
         """Structure ``data`` into ``cls`` with this provider's converter.

@@ -25,8 +25,8 @@ from .asgi import (
     Send,
     not_http,
     read_body,
-    respond,
     route_path,
+    send_answer,
 )
 from .client import AsyncClient
 from .errors import (
@@ -45,6 +45,8 @@ MAX_BODY = 64 * 1024
 """Default cap on a notification's body, in bytes (providers send a few hundred)."""
 
 T = TypeVar("T")
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_JSON = ("content-type", "application/json")
 
 
 @attrs.frozen
@@ -58,7 +60,14 @@ class WebhookResponse:
     @property
     def content(self) -> bytes:
         """The body, encoded as JSON."""
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return _ENCODE(self.body).encode()
+
+    async def send(self, send: Send) -> None:
+        """Send this answer as an ASGI response, through ``send``."""
+        await send_answer(send, self.status, self.content, (
+            *((k, v) for k, v in self.headers.items() if k.lower() != "content-type"),
+            _JSON,
+        ))
 
     def to_httpx(self) -> httpx.Response:
         """This answer as an :class:`httpx.Response` (handy in tests and adapters)."""
@@ -218,7 +227,7 @@ def webhook_app(
             return
         path = route_path(scope)
         if path == health:
-            await respond(send, _health(scope["method"]).to_httpx())
+            await _health(scope["method"]).send(send)
             return
         name = path[len(prefix):].strip("/") if path.startswith(prefix) else ""
         answer: WebhookResponse | None
@@ -235,16 +244,14 @@ def webhook_app(
             if body is None:
                 answer = receiver._refuse(name, "POST", receiver.max_body + 1)
             else:
-                headers = httpx.Headers(
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-                    encoding="latin-1",  # header bytes from the wire need not be ascii
-                )
+                # header bytes from the wire need not be ascii: kept as bytes, read as latin-1
+                headers = httpx.Headers(scope["headers"], encoding="latin-1")
                 answer = await receiver.receive(
                     name, method=scope["method"], body=body, headers=headers,
                     query=scope.get("query_string", b"").decode("latin-1"),
                 )
         assert answer is not None
-        await respond(send, answer.to_httpx())
+        await answer.send(send)
 
     return app
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,209 +16,178 @@ import attrs
 from orderstatus.errors import ConfigurationError
 from orderstatus.lifecycle import is_terminal
 from orderstatus.models import OrderStatus, StatusChange
-from orderstatus.tracking.history import CHANGES, HistoryEntry, Outcome
+from orderstatus.tracking.history import HistoryEntry
 
 from . import codec
 from ._feeds import LocalFeedReaders
-from .base import OrderKey, OrderRecord, as_utc
+from ._sqlite_format import (
+    ENTRIES,
+    INSERT_ENTRY,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    body_text,
+    drop_entries,
+    entry_of,
+    entry_values,
+    micros,
+    moment,
+    raw_text,
+    record_times,
+    status_of,
+    time_of,
+)
+from .base import OrderKey, OrderRecord
 
 if TYPE_CHECKING:
     import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "default_store_path"]
 
-SCHEMA_VERSION = 2
-"""The schema this orderstatus writes; files of every earlier version are migrated."""
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MICROSECOND = dt.timedelta(microseconds=1)
 _PRUNE_CHUNK = 10_000
+_STATUSES = (
+    "SELECT o.provider, o.order_id, coalesce(o.body, h.body), o.observed_at, o.provider_time,"
+    " coalesce(o.raw, h.raw) FROM orders o LEFT JOIN history h ON h.seq = o.head"
+)
+"""The query that reads orders' statuses, raw payloads included (add ``WHERE``)."""
+
+_INSERT_ORDER = (
+    "INSERT INTO orders (changed_at, due_at, observed_at, provider_time, head, body, raw,"
+    " provider, order_id, state, terminal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_ORDER = {
+    (state, terminal): "UPDATE orders SET changed_at = ?, due_at = ?, observed_at = ?,"
+    " provider_time = ?, head = ?, body = ?, raw = ?" + ", state = ?" * state
+    + ", terminal = ?" * terminal + " WHERE provider = ? AND order_id = ?"
+    for state in (False, True) for terminal in (False, True)
+}
+"""An order row's update, by whether its state and its terminal flag change."""
+
+_REMEMBERED = 1024
 
 
-def _micros(moment: dt.datetime) -> int:
-    """Microseconds since the epoch (UTC): how times are stored, so they sort and compare."""
-    return (as_utc(moment) - _EPOCH) // _MICROSECOND
+class _Written:
+    """The statuses of the history rows this store wrote last, by ``seq`` (at most 1,024),
+    raw payloads included: an order's next transaction takes its record from here instead of
+    decoding the body its row shares. Sound across processes: a row's body never changes while
+    it is shared, and no ``seq`` is used twice. A row joins once its transaction commits."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[OrderStatus, Any, Any]] = {}
+        self._pending: list[tuple[int, OrderStatus]] = []
+
+    def add(self, seq: int, status: OrderStatus) -> None:
+        self._pending.append((seq, status))
+
+    def mark(self) -> int:
+        return len(self._pending)
+
+    def undo(self, mark: int = 0) -> None:
+        """Forget what was added since ``mark`` (its savepoint or transaction rolled back)."""
+        del self._pending[mark:]
+
+    def commit(self) -> None:
+        found = self._found
+        for seq, status in self._pending:
+            found[seq] = (status, *record_times(status))
+            if len(found) > _REMEMBERED:
+                del found[next(iter(found))]
+        self._pending.clear()
+
+    def get(self, seq: int, observed_at: Any, provider_time: Any,
+            raw: str | None) -> OrderStatus | None:
+        """The status of an order whose row shares row ``seq``'s body, at the row's stored
+        times, with row ``seq``'s payload if the order's row shares it too (``raw`` NULL),
+        else without any (``None``: not remembered)."""
+        hit = self._found.pop(seq, None)
+        if hit is None:
+            return None
+        self._found[seq] = hit  # the most recently used last
+        status, seen, when = hit
+        if (seen, when) == (observed_at, provider_time) and raw is None:
+            return status
+        seen_at = time_of(observed_at)
+        assert seen_at is not None
+        return attrs.evolve(status, observed_at=seen_at, provider_time=time_of(provider_time),
+                            raw={})
 
 
-def _moment(micros: int) -> dt.datetime:
-    return _EPOCH + micros * _MICROSECOND
-
-
-# -- schema -------------------------------------------------------------------------------------
-
-_SCHEMA_1 = """
-CREATE TABLE IF NOT EXISTS orders (
-    provider TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    terminal INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (provider, order_id)
-);
-CREATE INDEX IF NOT EXISTS orders_open ON orders (terminal, provider, order_id);
-CREATE TABLE IF NOT EXISTS history (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    provider TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    entry TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS history_order ON history (provider, order_id, seq);
-CREATE TABLE IF NOT EXISTS cursors (
-    provider TEXT PRIMARY KEY,
-    cursor TEXT NOT NULL
-);
-"""
-
-_SCHEMA_2 = """
-ALTER TABLE orders ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE orders ADD COLUMN due_at INTEGER;
-ALTER TABLE orders ADD COLUMN raw TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE history ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE history ADD COLUMN change INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX orders_due ON orders (provider, due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX history_changes ON history (seq) WHERE change = 1;
-CREATE INDEX history_recorded ON history (recorded_at);
-CREATE TABLE consumers (
-    name TEXT PRIMARY KEY,
-    position INTEGER NOT NULL
-);
-"""
-"""Times are microseconds since the epoch, UTC; ``due_at`` NULL: never due. An order's raw
-payload is kept apart from its status (``raw``), so that a transaction reads only the status."""
-
-
-def _statements(script: str) -> list[str]:
-    return [s for s in script.split(";") if s.strip()]
-
-
-def _to_version_2(db: sqlite3.Connection) -> None:
-    """Schema 1 -> 2: change times, due times, the change log and consumers.
-
-    History entries of schema 1 gain what a change now carries (its kinds, and the status it
-    replaced, rebuilt from the entries before it); every open order is due at once.
-    """
-    from orderstatus.tracking.rules import changed_kinds
-
-    for statement in _statements(_SCHEMA_2):
-        db.execute(statement)
-    key: OrderKey | None = None
-    applied: OrderStatus | None = None
-    changed_at: dt.datetime | None = None
-    last = ("", "", 0)
-    while True:
-        rows = db.execute(
-            "SELECT seq, provider, order_id, entry FROM history WHERE (provider, order_id, seq)"
-            " > (?, ?, ?) ORDER BY provider, order_id, seq LIMIT 1000", last,
-        ).fetchall()
-        if not rows:
-            break
-        updates = []
-        for seq, provider, order_id, text in rows:
-            if (provider, order_id) != key:
-                if key is not None and changed_at is not None:
-                    _set_changed_at(db, key, changed_at)
-                key, applied, changed_at = (provider, order_id), None, None
-            entry = codec.from_json(text, HistoryEntry)
-            if entry.outcome in CHANGES:
-                entry = attrs.evolve(
-                    entry, kinds=changed_kinds(applied, entry.status),
-                    previous_status=None if applied is None else attrs.evolve(applied, raw={}),
-                )
-                changed_at = entry.status.observed_at
-            if entry.outcome in CHANGES or entry.outcome is Outcome.DUPLICATE:
-                applied = entry.status
-            updates.append((codec.to_json(entry), _micros(entry.recorded_at),
-                            int(entry.outcome in CHANGES), seq))
-        db.executemany(
-            "UPDATE history SET entry = ?, recorded_at = ?, change = ? WHERE seq = ?", updates
-        )
-        last = rows[-1][1], rows[-1][2], rows[-1][0]
-    if key is not None and changed_at is not None:
-        _set_changed_at(db, key, changed_at)
-    rowid = 0
-    while True:
-        found = db.execute(
-            "SELECT rowid, status, changed_at, terminal FROM orders WHERE rowid > ?"
-            " ORDER BY rowid LIMIT 1000", (rowid,),
-        ).fetchall()
-        if not found:
-            break
-        schedule = []
-        for rowid, text, changed, terminal in found:
-            status = codec.from_json(text, OrderStatus)
-            seen = _micros(status.observed_at)
-            schedule.append((changed or seen, None if terminal else seen, *_split(status), rowid))
-        db.executemany("UPDATE orders SET changed_at = ?, due_at = ?, status = ?, raw = ?"
-                       " WHERE rowid = ?", schedule)
-
-
-def _set_changed_at(db: sqlite3.Connection, key: OrderKey, changed_at: dt.datetime) -> None:
-    db.execute("UPDATE orders SET changed_at = ? WHERE provider = ? AND order_id = ?",
-               (_micros(changed_at), *key))
-
-
-def _to_version_1(db: sqlite3.Connection) -> None:
-    """A new file: the first schema (the later steps take it on from there)."""
-    for statement in _statements(_SCHEMA_1):
-        db.execute(statement)
-
-
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_version_1, _to_version_2)
-"""``_MIGRATIONS[n]`` takes a file from version ``n`` to ``n + 1``; a new file runs them all."""
-assert len(_MIGRATIONS) == SCHEMA_VERSION
-
-
-def _split(status: OrderStatus) -> tuple[str, str]:
-    """A status as the orders table keeps it: the status without its payload, the payload."""
-    return codec.to_json(attrs.evolve(status, raw={})), json.dumps(
-        dict(status.raw), separators=(",", ":"), default=str)
-
-
-def _joined(text: str, raw: str) -> OrderStatus:
-    return attrs.evolve(codec.from_json(text, OrderStatus), raw=json.loads(raw))
-
-
-# -- the store ----------------------------------------------------------------------------------
+Kept = tuple[int | None, str | None]
+"""How a row keeps a status's body: ``(None, its JSON text)``, or ``(seq, None)``: the body of
+history row ``seq`` (see :mod:`._sqlite_format`)."""
 
 
 @attrs.define
 class _SQLiteTransaction:
+    """One order's read-compare-write, knowing how its row keeps the record's status."""
+
     record: OrderRecord | None
     db: sqlite3.Connection
+    written: _Written
     provider: str
     order_id: str
+    kept: Kept
+    """How the order's row keeps the record's body (``(None, None)``: no row)."""
+    head_raw: str | None
+    """The payload text of the history row whose body the order's row shares, if it does."""
+    appended: tuple[int, OrderStatus, str | None] | None = None
+    """The last history row appended here that holds its status's body and payload itself,
+    its status and its payload text."""
+
+    def _shared(self, status: OrderStatus) -> Kept | None:
+        """How to keep ``status`` without encoding it, when its body is the record's."""
+        record = self.record
+        if record is None or not (
+            status is record.status or codec.same_body(status, record.status)
+        ):
+            return None
+        return self.kept
+
+    def _keep(self, status: OrderStatus) -> Kept:
+        return self._shared(status) or (None, body_text(status))
 
     def append(self, entry: HistoryEntry) -> HistoryEntry:
-        cursor = self.db.execute(
-            "INSERT INTO history (provider, order_id, outcome, entry, recorded_at, change)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (self.provider, self.order_id, entry.outcome.value, codec.to_json(entry),
-             _micros(entry.recorded_at), int(entry.outcome in CHANGES)),
-        )
-        assert cursor.lastrowid is not None
-        return attrs.evolve(entry, seq=cursor.lastrowid)
+        status, replaced = entry.status, entry.previous_status
+        kept, raw = self._keep(status), raw_text(status.raw)
+        cursor = self.db.execute(INSERT_ENTRY, entry_values(
+            None, entry, self.provider, self.order_id, kept, raw,
+            (None, None) if replaced is None else self._keep(replaced),
+        ))
+        seq = cursor.lastrowid
+        assert seq is not None
+        if kept[0] is None:
+            self.appended = seq, status, raw
+        return attrs.evolve(entry, seq=seq)
 
     def write(self, record: OrderRecord) -> None:
-        status = record.status
-        values = (status.state.value, int(is_terminal(status.state)), *_split(status),
-                  _micros(record.changed_at),
-                  None if record.due_at is None else _micros(record.due_at),
-                  self.provider, self.order_id)
-        if self.record is not None:  # the row exists: this transaction holds it
-            self.db.execute(
-                "UPDATE orders SET state = ?, terminal = ?, status = ?, raw = ?, changed_at = ?,"
-                " due_at = ? WHERE provider = ? AND order_id = ?", values)
+        status, appended = record.status, self.appended
+        kept: Kept
+        raw: str | None
+        if appended is not None and status is appended[1]:
+            kept, raw = (appended[0], None), None  # that row's body and payload
+            self.head_raw = appended[2]
+            self.written.add(appended[0], status)
         else:
-            self.db.execute(
-                "INSERT INTO orders (state, terminal, status, raw, changed_at, due_at, provider,"
-                " order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
-        self.record = record
+            kept, raw = self._keep(status), raw_text(status.raw)
+            shares = kept[0] is not None and raw == self.head_raw  # the shared row's payload
+            raw = None if shares else raw or "{}"
+        values = (micros(record.changed_at),
+                  None if record.due_at is None else micros(record.due_at),
+                  *record_times(status), *kept, raw, self.provider, self.order_id)
+        state = status.state
+        if self.record is None:
+            self.db.execute(_INSERT_ORDER, (*values, state, int(is_terminal(state))))
+        else:  # the row exists (this transaction holds it): unchanged columns stay, and so do
+            before = self.record.status.state  # the index entries on them
+            terminal = is_terminal(state)
+            moved = (state is not before, terminal is not is_terminal(before))
+            extra = (state,) * moved[0] + (int(terminal),) * moved[1]
+            self.db.execute(_UPDATE_ORDER[moved], (*values[:-2], *extra, *values[-2:]))
+        self.record, self.kept = record, kept
 
     def reschedule(self, due_at: dt.datetime | None) -> None:
         self.db.execute(
             "UPDATE orders SET due_at = ? WHERE provider = ? AND order_id = ?",
-            (None if due_at is None else _micros(due_at), self.provider, self.order_id),
+            (None if due_at is None else micros(due_at), self.provider, self.order_id),
         )
         if self.record is not None:
             self.record = attrs.evolve(self.record, due_at=due_at)
@@ -243,6 +211,7 @@ class SQLiteStore:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._batches = 0
+        self._written = _Written()
         self._feed_readers = LocalFeedReaders()
         try:
             if str(path) != ":memory:":
@@ -270,7 +239,7 @@ class SQLiteStore:
                     f"the store {str(self.path)!r} has schema version {version}; this "
                     f"orderstatus reads up to {SCHEMA_VERSION}: upgrade orderstatus"
                 )
-            for step in _MIGRATIONS[version:]:
+            for step in MIGRATIONS[version:]:
                 step(db)
             if version < SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -281,12 +250,14 @@ class SQLiteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, or a savepoint in the batch this thread has open."""
         with self._lock:
-            db = self._db
+            db, written = self._db, self._written
             if self._batches:
+                mark = written.mark()
                 db.execute("SAVEPOINT step")
                 try:
                     yield db
                 except BaseException:
+                    written.undo(mark)
                     db.execute("ROLLBACK TO step")
                     db.execute("RELEASE step")
                     raise
@@ -297,9 +268,11 @@ class SQLiteStore:
                 yield db
                 db.execute("COMMIT")
             except BaseException:
+                written.undo()
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+            written.commit()
 
     @contextlib.contextmanager
     def transaction(self, provider: str, order_id: str) -> Iterator[_SQLiteTransaction]:
@@ -307,10 +280,26 @@ class SQLiteStore:
         record's status comes without the raw payload, which the tracker never needs."""
         with self._write() as db:
             row = db.execute(
-                "SELECT status, changed_at, due_at FROM orders"
-                " WHERE provider = ? AND order_id = ?", (provider, order_id),
+                "SELECT o.changed_at, o.due_at, o.observed_at, o.provider_time, o.head, o.body,"
+                " o.raw, h.body, h.raw FROM orders o LEFT JOIN history h ON o.body IS NULL"
+                " AND h.seq = o.head WHERE o.provider = ? AND o.order_id = ?",
+                (provider, order_id),
             ).fetchone()
-            yield _SQLiteTransaction(_record(row) if row else None, db, provider, order_id)
+            if row is None:
+                yield _SQLiteTransaction(None, db, self._written, provider, order_id,
+                                         (None, None), None)
+                return
+            (changed_at, due_at, observed_at, provider_time, head, body, raw, shared,
+             shared_raw) = row
+            status = None if body is not None else self._written.get(
+                head, observed_at, provider_time, raw)
+            if status is None:
+                status = status_of(provider, order_id, _body(body, shared), observed_at,
+                                   provider_time, None)
+            record = OrderRecord(status, moment(changed_at),
+                                 None if due_at is None else moment(due_at))
+            yield _SQLiteTransaction(record, db, self._written, provider, order_id,
+                                     (head, body), shared_raw)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -329,29 +318,25 @@ class SQLiteStore:
             return self._db.execute(sql, args).fetchall()
 
     def current(self, provider: str, order_id: str) -> OrderStatus | None:
-        rows = self._query(
-            "SELECT status, raw FROM orders WHERE provider = ? AND order_id = ?",
-            provider, order_id,
-        )
-        return _joined(*rows[0]) if rows else None
+        rows = self._query(f"{_STATUSES} WHERE o.provider = ? AND o.order_id = ?",
+                           provider, order_id)
+        return _status(rows[0]) if rows else None
 
     def history(self, provider: str, order_id: str) -> list[HistoryEntry]:
-        rows = self._query(
-            "SELECT seq, entry FROM history WHERE provider = ? AND order_id = ? ORDER BY seq",
-            provider, order_id,
-        )
-        return [_entry(seq, text) for seq, text in rows]
+        rows = self._query(f"{ENTRIES} WHERE h.provider = ? AND h.order_id = ? ORDER BY h.seq",
+                           provider, order_id)
+        return [entry_of(row) for row in rows]
 
     def orders(
         self, *, after: OrderKey | None = None, limit: int = 1000, non_terminal: bool = False
     ) -> list[OrderStatus]:
-        where = ["(provider, order_id) > (?, ?)"] if after is not None else []
+        where = ["(o.provider, o.order_id) > (?, ?)"] if after is not None else []
         if non_terminal:
-            where.insert(0, "terminal = 0")
-        sql = "SELECT status, raw FROM orders" + (
-            f" WHERE {' AND '.join(where)}" if where else "")
-        rows = self._query(f"{sql} ORDER BY provider, order_id LIMIT ?", *(after or ()), limit)
-        return [_joined(text, raw) for text, raw in rows]
+            where.insert(0, "o.terminal = 0")
+        sql = _STATUSES + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self._query(f"{sql} ORDER BY o.provider, o.order_id LIMIT ?", *(after or ()),
+                           limit)
+        return [_status(row) for row in rows]
 
     def count(self, *, non_terminal: bool = False) -> int:
         where = " WHERE terminal = 0" if non_terminal else ""
@@ -365,9 +350,9 @@ class SQLiteStore:
         with self._lock, self._unsynced(), self._write() as db:
             rows = db.execute(
                 "SELECT rowid, order_id FROM orders WHERE provider = ? AND due_at IS NOT NULL"
-                " AND due_at <= ? ORDER BY due_at LIMIT ?", (provider, _micros(now), limit),
+                " AND due_at <= ? ORDER BY due_at LIMIT ?", (provider, micros(now), limit),
             ).fetchall()
-            until = _micros(now + lease)
+            until = micros(now + lease)
             db.executemany("UPDATE orders SET due_at = ? WHERE rowid = ?",
                            [(until, rowid) for rowid, _ in rows])
         return [order_id for _, order_id in rows]
@@ -387,15 +372,13 @@ class SQLiteStore:
     # -- the change log ----------------------------------------------------------------------
 
     def changes(self, after: int = 0, limit: int = 1000) -> list[StatusChange]:
-        rows = self._query(
-            "SELECT seq, entry FROM history WHERE change = 1 AND seq > ? ORDER BY seq LIMIT ?",
-            after, limit,
-        )
-        return [c for seq, text in rows if (c := _entry(seq, text).change) is not None]
+        rows = self._query(f"{ENTRIES} WHERE h.change = 1 AND h.seq > ? ORDER BY h.seq LIMIT ?",
+                           after, limit)
+        return [c for row in rows if (c := entry_of(row).change) is not None]
 
     def last_change_id(self) -> int:
-        found = self._query("SELECT max(seq) FROM history WHERE change = 1")[0][0]
-        return int(found or 0)
+        found = self._query("SELECT seq FROM history WHERE change = 1 ORDER BY seq DESC LIMIT 1")
+        return int(found[0][0]) if found else 0
 
     def register_consumer(self, name: str) -> int:
         with self._write() as db:
@@ -449,17 +432,15 @@ class SQLiteStore:
     # -- retention ---------------------------------------------------------------------------
 
     def prune(self, before: dt.datetime) -> int:
-        """Drop old entries in chunks of 10,000, one transaction each (writers get a turn)."""
+        """Drop old entries in chunks of 10,000, one transaction each (writers get a turn);
+        what later rows share with a dropped one is copied into them first."""
         dropped = 0
         while True:
             with self._write() as db:
                 low = db.execute("SELECT min(position) FROM consumers").fetchone()[0]
                 kept = "" if low is None else " AND (change = 0 OR seq <= ?)"
-                args = (_micros(before),) if low is None else (_micros(before), low)
-                count = db.execute(
-                    "DELETE FROM history WHERE seq IN (SELECT seq FROM history WHERE"
-                    f" recorded_at < ?{kept} LIMIT {_PRUNE_CHUNK})", args,
-                ).rowcount
+                args = (micros(before),) if low is None else (micros(before), low)
+                count = drop_entries(db, f"recorded_at < ?{kept}", args, _PRUNE_CHUNK)
             dropped += count
             if count < _PRUNE_CHUNK:
                 return dropped
@@ -478,14 +459,18 @@ class SQLiteStore:
         return f"<SQLiteStore {str(self.path)!r}>"
 
 
-def _record(row: tuple[str, int, int | None]) -> OrderRecord:
-    text, changed_at, due_at = row
-    return OrderRecord(codec.from_json(text, OrderStatus), _moment(changed_at),
-                       None if due_at is None else _moment(due_at))
+def _body(own: str | None, shared: str | None) -> str:
+    """An order's body: its row's own, or the one it shares."""
+    body = own if own is not None else shared
+    if body is None:
+        raise codec.RecordFormatError("stored OrderStatus is not valid: its body is missing")
+    return body
 
 
-def _entry(seq: int, text: str) -> HistoryEntry:
-    return attrs.evolve(codec.from_json(text, HistoryEntry), seq=seq)
+def _status(row: tuple[Any, ...]) -> OrderStatus:
+    """The status a :data:`_STATUSES` row holds."""
+    provider, order_id, body, observed_at, provider_time, raw = row
+    return status_of(provider, order_id, _body(body, None), observed_at, provider_time, raw)
 
 
 def default_store_path(

@@ -124,6 +124,10 @@ def _in_step(status: OrderStatus) -> bool:
 
 def _items_changed(before: OrderStatus, after: OrderStatus) -> bool:
     """Items were added or removed, or one moved in a way the order's state does not show."""
+    if [(i.item_id, i.state, i.reason) for i in before.items] == [
+        (i.item_id, i.state, i.reason) for i in after.items
+    ]:  # the same items in the same order, none moved: the usual case, without sorting
+        return False
     if sorted(i.item_id for i in before.items) != sorted(i.item_id for i in after.items):
         return True
     if _item_states(before) == _item_states(after):
@@ -156,7 +160,7 @@ def changed_kinds(before: OrderStatus | None, after: OrderStatus) -> frozenset[C
         kinds.add(ChangeKind.STATE)
     if before.payment is not after.payment:
         kinds.add(ChangeKind.PAYMENT)
-    if set(before.tracking) != set(after.tracking):
+    if before.tracking != after.tracking and set(before.tracking) != set(after.tracking):
         kinds.add(ChangeKind.TRACKING)
     if _items_changed(before, after):
         kinds.add(ChangeKind.ITEMS)

@@ -16,6 +16,7 @@ from orderstatus.models import OrderStatus, StatusChange
 from orderstatus.plugins import Registry, default_registry
 
 from .consumers import Consumer, check_limit, check_position
+from .groups import GroupWriter
 from .history import CHANGES, HistoryEntry, OrderRecord, Outcome
 from .rules import Decision, is_older, reconcile
 from .schedule import CheckPolicy
@@ -32,7 +33,9 @@ _PAGE = 1000
 
 
 def _without_raw(status: OrderStatus | None) -> OrderStatus | None:
-    return None if status is None else attrs.evolve(status, raw={})
+    if status is None or not status.raw:
+        return status
+    return attrs.evolve(status, raw={})
 
 
 class Tracker:
@@ -76,15 +79,18 @@ class Tracker:
         self._on_change = on_change
         self.keep_duplicates = keep_duplicates
         self.check_policy = check_policy if check_policy is not None else CheckPolicy()
+        self._groups = GroupWriter(self)
 
     # -- observing ---------------------------------------------------------------------------
 
     def record(self, status: OrderStatus) -> HistoryEntry:
         """Reconcile ``status`` and return its history entry (``seq`` 0 when not kept)."""
+        return self._record(status)[0]
+
+    def _record(self, status: OrderStatus) -> tuple[HistoryEntry, StatusChange | None]:
         with self.store.transaction(status.provider, status.order_id) as txn:
             entry = self._apply(txn, status)
-        self._report(entry)
-        return entry
+        return entry, self._report(entry)
 
     def record_many(self, statuses: Iterable[OrderStatus]) -> list[HistoryEntry]:
         """:meth:`record` each status, all in one commit (:meth:`Store.batch`); announce the
@@ -104,19 +110,21 @@ class Tracker:
         Duplicates and stale observations return ``None``; so does an ``unknown`` state,
         which is logged as a warning and kept in the history with its raw value.
         """
-        return self.record(status).change
+        return self._record(status)[1]
 
     async def arecord(self, status: OrderStatus) -> HistoryEntry:
-        """:meth:`record` from an event loop (the store is used in a worker thread)."""
-        return await asyncio.to_thread(self.record, status)
+        """:meth:`record` from an event loop: the store is used in a worker thread, and
+        observations arriving together (from any loop) are written as one batch, one commit,
+        each answered once it is durable (:mod:`orderstatus.tracking.groups`)."""
+        return (await self._groups.record(status))[0]
 
     async def arecord_many(self, statuses: Iterable[OrderStatus]) -> list[HistoryEntry]:
         """:meth:`record_many` from an event loop (the store is used in a worker thread)."""
         return await asyncio.to_thread(self.record_many, list(statuses))
 
     async def aobserve(self, status: OrderStatus) -> StatusChange | None:
-        """:meth:`observe` from an event loop (the store is used in a worker thread)."""
-        return (await self.arecord(status)).change
+        """:meth:`observe` from an event loop (written as :meth:`arecord` writes)."""
+        return (await self._groups.record(status))[1]
 
     def _apply(self, txn: Transaction, status: OrderStatus) -> HistoryEntry:
         """Decide, append the history entry and write the record, in ``txn``."""
@@ -150,7 +158,8 @@ class Tracker:
             txn.reschedule(policy.next_check(record.status.state, record.changed_at,
                                              status.observed_at))
 
-    def _report(self, entry: HistoryEntry) -> None:
+    def _report(self, entry: HistoryEntry) -> StatusChange | None:
+        """Log what needs a look and announce the change ``entry`` records; return it."""
         status = entry.status
         if entry.outcome is Outcome.UNKNOWN:
             log.warning(
@@ -159,7 +168,7 @@ class Tracker:
             )
         change = entry.change
         if change is None:
-            return
+            return None
         if change.anomaly:
             log.warning(
                 "%s order %r moved %s -> %s, which the lifecycle does not allow; applied",
@@ -172,6 +181,7 @@ class Tracker:
             except Exception:
                 log.exception("on_change callback failed for %s order %r",
                               change.provider, change.order_id)
+        return change
 
     # -- the change log ----------------------------------------------------------------------
 

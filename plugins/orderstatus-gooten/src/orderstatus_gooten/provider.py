@@ -35,12 +35,15 @@ from .statuses import NATIVE_STATUSES, PAYMENT_STATUSES, UPDATE_RULES, native_ke
 
 __all__ = ["GootenProvider", "GootenSettings"]
 
-ORDER_PATH = "v/5/source/api/orders/"
+ORDER_PATH = ("v", "5", "source", "api", "orders")
+"""``v/5/source/api/orders/``, as :meth:`Provider.url` segments (with the trailing slash)."""
 UPDATE_PATH = "orderstatus"
 WEBHOOK_PARAM = "orderid"
 KEY_PARAM = "partnerBillingKey"
 _NEEDS_KEY = "orderstatus_gooten.partner_billing_key"
 """Request extension: the request is sent with the partner billing key (see ``auth``)."""
+_REFUNDS = frozenset(native_key(p) for p in PAYMENT_STATUSES)
+"""Item statuses that carry the order's payment (refunds), as :func:`native_key` folds them."""
 
 
 def _filled(_: Any, attribute: attrs.Attribute[Any], value: str | Secret) -> None:
@@ -89,11 +92,11 @@ class GootenProvider(Provider):
     # -- fetch ------------------------------------------------------------------------------
 
     def build_fetch(self, order_id: str) -> httpx.Request:
-        """``GET {base}v/5/source/api/orders/?id=…&recipeid=…``."""
-        return httpx.Request(
-            "GET", self.base_url.join(ORDER_PATH),
-            params={"id": order_id, "recipeid": self.settings.recipe_id},
-        )
+        """``GET {base}v/5/source/api/orders/?id=…&recipeid=…`` (one URL parse)."""
+        return httpx.Request("GET", self.url(
+            *ORDER_PATH, params={"id": order_id, "recipeid": self.settings.recipe_id},
+            trailing_slash=True,
+        ))
 
     def parse_fetch(self, order_id: str, response: httpx.Response) -> ParsedOrder:
         """Read the order's items: each keeps its own status and tracking."""
@@ -104,7 +107,7 @@ class GootenProvider(Provider):
                 f"order answer is a json {type(data).__name__}, not an object",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
             )
-        order = self.structure(order_id, data, payload.GootenOrder)
+        order = payload.read_order(data) or self.structure(order_id, data, payload.GootenOrder)
         ids = [item.id for item in order.items]
         if None in ids or len(set(ids)) != len(ids):  # never mix two schemes, never repeat
             ids = [str(position) for position in range(len(ids))]
@@ -112,13 +115,12 @@ class GootenProvider(Provider):
             ParsedItem(str(item_id), item.status, item.tracking())
             for item_id, item in zip(ids, order.items, strict=True)
         )
-        refunds = {native_key(p) for p in PAYMENT_STATUSES}
         return ParsedOrder(
             order_id,
             items=items,
             native_payment=next(
                 (i.native_status for i in items
-                 if i.native_status is not None and native_key(i.native_status) in refunds),
+                 if i.native_status is not None and native_key(i.native_status) in _REFUNDS),
                 None,
             ),
             raw=data,

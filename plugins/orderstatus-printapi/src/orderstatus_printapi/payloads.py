@@ -28,6 +28,7 @@ __all__ = [
     "Order",
     "Text",
     "configure",
+    "read_order",
 ]
 
 Text = NewType("Text", str)
@@ -150,3 +151,61 @@ def configure(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(dt.datetime, _moment)
     converter.register_structure_hook_factory(_is_list, _strict_lists)
     converter.register_structure_hook_factory(attrs.has, _strict_objects)
+
+
+class _Unusual(Exception):
+    """An answer :func:`read_order` leaves to the converter."""
+
+
+def read_order(data: dict[str, Any]) -> Order | None:
+    """``data`` as an :class:`Order` in one pass when it has the usual shape, else ``None``.
+
+    For every answer it reads, the result is the one the converter :func:`configure` sets up
+    would make (a property test holds it to that); anything else (a missing or mistyped field,
+    an id sent as a number) is left to the converter, which either reads it or says what is
+    wrong. It exists because the converter's strict hooks cost about as much as the
+    ``json.loads`` before them, on every fetch.
+    """
+    try:
+        checkout = data.get("checkout")
+        items = data.get("items", [])
+        if type(items) is not list:
+            raise _Unusual
+        return Order(
+            Text(_required(data.get("id"))), _required(data.get("status")),
+            _optional(data.get("trackingUrl")),
+            None if checkout is None else Checkout(_optional(_object(checkout).get("status"))),
+            [_read_item(entry) for entry in items],
+        )
+    except _Unusual:
+        return None
+
+
+def _read_item(entry: object) -> Item:
+    item = _object(entry)
+    files = item.get("files")
+    if files is None:
+        return Item(Text(_required(item.get("id"))))
+    files = _object(files)
+    return Item(Text(_required(item.get("id"))),
+                Files(_read_file(files.get("content")), _read_file(files.get("cover"))))
+
+
+def _read_file(value: object) -> File | None:
+    return None if value is None else File(_optional(_object(value).get("status")))
+
+
+def _object(value: object) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _Unusual
+    return value
+
+
+def _required(value: object) -> str:
+    if type(value) is not str:
+        raise _Unusual
+    return value
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else _required(value)

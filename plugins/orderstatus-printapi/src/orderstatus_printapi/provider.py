@@ -75,7 +75,7 @@ class PrintApiProvider(Provider):
         anything (see :func:`.statuses.item_status`). ``dateTime`` is the order's creation
         time, so the observation carries no provider time."""
         data = self._object(order_id, response)
-        order = self.structure(order_id, data, payloads.Order)
+        order = payloads.read_order(data) or self.structure(order_id, data, payloads.Order)
         if order.id != order_id:
             raise ResponseFormatError(
                 f"answer is about order {order.id[:64]!r}", provider=self.name, order_id=order_id

@@ -1,0 +1,178 @@
+"""Observations from event loops are written in groups: one commit for those that arrive
+together, each caller answered once its own is durable, a failure undoing only its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orderstatus import OrderState, StatusChange
+from orderstatus.plugins import Registry
+from orderstatus.stores import MemoryStore, SQLiteStore, Store
+from orderstatus.testing.stores import observation
+from orderstatus.tracking import Outcome, Tracker
+
+S = OrderState
+
+
+class Counting(MemoryStore):
+    """A memory store that counts its commits and can be told to fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+        self.refused: set[str] = set()
+        self.fail_commit = False
+        self.hold = threading.Event()
+        """Order ``HOLD``'s transaction waits for it: what arrives meanwhile groups."""
+        self.hold.set()
+
+    @contextlib.contextmanager
+    def transaction(self, provider: str, order_id: str) -> Iterator[object]:  # type: ignore[override]
+        if order_id == "HOLD":
+            assert self.hold.wait(timeout=30)
+        if order_id in self.refused:
+            raise OSError(f"order {order_id} refused")
+        with super().transaction(provider, order_id) as txn:
+            yield txn
+        if not self._undo:  # outside a batch: its own commit
+            self.commits += 1
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        with super().batch():
+            yield
+            if self.fail_commit:
+                raise OSError("disk full")
+        self.commits += 1
+
+
+def tracker_on(store: Store, seen: list[StatusChange] | None = None) -> Tracker:
+    return Tracker(store, registry=Registry(),
+                   on_change=None if seen is None else seen.append)
+
+
+async def observe_all(tracker: Tracker, orders: list[str]) -> list[object]:
+    return await asyncio.gather(
+        *(tracker.arecord(observation(S.CREATED, 0, order=o)) for o in orders),
+        return_exceptions=True,
+    )
+
+
+async def while_held(store: Counting, tracker: Tracker, orders: list[str]) -> list[object]:
+    """Observe ``orders`` while order ``HOLD`` is being written: they make one group."""
+    store.hold.clear()
+    held = asyncio.ensure_future(tracker.arecord(observation(S.CREATED, 0, order="HOLD")))
+    await asyncio.sleep(0.05)  # its group (of one) is being written, and waits
+    waiting = asyncio.ensure_future(observe_all(tracker, orders))
+    await asyncio.sleep(0)  # every caller has handed its observation over
+    store.hold.set()
+    await held
+    return await waiting
+
+
+def test_observations_arriving_together_share_a_commit() -> None:
+    store = Counting()
+    orders = [f"O{n}" for n in range(60)]
+    entries = asyncio.run(while_held(store, tracker_on(store), orders))
+    assert [e.status.order_id for e in entries] == orders  # type: ignore[attr-defined]
+    assert all(e.outcome is Outcome.CHANGE for e in entries)  # type: ignore[attr-defined]
+    assert store.count() == 61
+    assert store.commits == 2  # the held one alone, then the other sixty at once
+
+
+def test_each_caller_is_answered_once_its_observation_is_durable(tmp_path: Path) -> None:
+    """Read from another handle (another process would see the same) the moment each caller
+    hears back: its order is stored, and its change was announced after the commit."""
+    path = tmp_path / "s.sqlite3"
+    seen: list[StatusChange] = []
+    with SQLiteStore(path) as store, SQLiteStore(path) as reader:
+        tracker = tracker_on(store, seen)
+
+        async def one(order: str) -> None:
+            entry = await tracker.arecord(observation(S.CREATED, 0, order=order))
+            assert reader.current("suite", order) == entry.status
+            assert entry.change in seen
+
+        async def many() -> None:
+            await asyncio.gather(*(one(f"O{n}") for n in range(40)))
+
+        asyncio.run(many())
+        assert len(seen) == 40
+        changes = asyncio.run(tracker.aobserve(observation(S.SHIPPED, 5, order="O1")))
+        assert changes is not None and changes.current is S.SHIPPED
+
+
+def test_a_failing_observation_is_undone_alone() -> None:
+    store = Counting()
+    store.refused = {"O3", "O7"}
+    results = asyncio.run(while_held(store, tracker_on(store), [f"O{n}" for n in range(10)]))
+    assert [n for n, r in enumerate(results) if isinstance(r, OSError)] == [3, 7]
+    assert store.count() == 9
+    assert store.current("suite", "O3") is None
+    assert store.commits == 2
+
+
+def test_a_failed_commit_fails_its_whole_group_and_the_next_one_is_written() -> None:
+    store = Counting()
+    tracker = tracker_on(store)
+    store.fail_commit = True
+    group = asyncio.run(while_held(store, tracker, ["B", "C", "D"]))
+    assert all(isinstance(r, OSError) for r in group)
+    assert [store.current("suite", o) for o in "BCD"] == [None] * 3
+    store.fail_commit = False
+    later = asyncio.run(tracker.arecord(observation(S.CREATED, 0, order="E")))
+    assert later.outcome is Outcome.CHANGE
+    assert store.current("suite", "E") is not None
+
+
+def test_callers_in_several_event_loops_are_each_answered_in_their_own() -> None:
+    store = Counting()
+    tracker = tracker_on(store)
+    answers: dict[int, list[object]] = {}
+
+    def loop_thread(n: int) -> None:
+        answers[n] = asyncio.run(observe_all(tracker, [f"L{n}-{k}" for k in range(25)]))
+
+    threads = [threading.Thread(target=loop_thread, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers) == [0, 1, 2, 3]
+    for n, entries in answers.items():
+        assert [e.status.order_id for e in entries] == [  # type: ignore[attr-defined]
+            f"L{n}-{k}" for k in range(25)]
+    assert store.count() == 100
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_grouped_observations_reach_the_verdicts_one_by_one_would(
+    tmp_path: Path, kind: str
+) -> None:
+    """A walk of each order, all orders at once: the same changes as recorded in turn."""
+    def store() -> Store:
+        return MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / f"{id(object())}")
+
+    walk = [(S.CREATED, 0), (S.CREATED, 0), (S.IN_PRODUCTION, 2), (S.SHIPPED, 4),
+            (S.IN_PRODUCTION, 3)]
+    grouped, alone = tracker_on(store()), tracker_on(store())
+
+    async def walks() -> None:
+        async def order(o: str) -> None:
+            for state, minute in walk:
+                await grouped.arecord(observation(state, minute, order=o))
+
+        await asyncio.gather(*(order(f"O{n}") for n in range(20)))
+
+    asyncio.run(walks())
+    for n in range(20):
+        for state, minute in walk:
+            alone.record(observation(state, minute, order=f"O{n}"))
+    key = lambda c: (c.order_id, str(c.previous), c.current)  # noqa: E731
+    assert sorted(map(key, grouped.changes())) == sorted(map(key, alone.changes()))
