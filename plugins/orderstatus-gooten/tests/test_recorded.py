@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from orderstatus import (
     ActionReason,
     OrderState,
     PaymentState,
+    ResponseFormatError,
     TransitionNotAllowedError,
     UpdateRejectedError,
 )
@@ -48,6 +50,17 @@ def test_item_ids_are_the_documented_order_item_ids(inprocess: Any) -> None:
     assert items(status) == [("880011", _S.CREATED, None, "New"),
                              ("880012", _S.CREATED, None, "ReadyForImageDl")]
     assert (status.state, status.native_status, status.payment) == (_S.CREATED, "New", None)
+
+
+def test_an_answer_about_another_order_is_refused(inprocess: Any) -> None:
+    """The documented answer, served for an id it is not about (a cache's or proxy's mix-up),
+    is no status of the order asked for."""
+    (documented,) = load_cassettes(FIXTURES, "order-get-by-id")
+    asked = "9-00000000-0000-4000-8000-000000000000"
+    replay = Replay([attrs.evolve(documented, query={"id": asked})])
+    with pytest.raises(ResponseFormatError, match="answer is about order '9-3c1f2a7e-"):
+        inprocess.fetch(asked, settings=SETTINGS, transport=replay.transport())
+    assert replay.played == ["order-get-by-id"]
 
 
 def test_items_of_the_webhook_sample_have_no_id_and_are_numbered(inprocess: Any) -> None:

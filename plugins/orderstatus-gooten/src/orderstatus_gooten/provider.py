@@ -107,6 +107,11 @@ class GootenProvider(Provider):
                 f"order answer is a json {type(data).__name__}, not an object",
                 provider=self.name, order_id=order_id, status_code=response.status_code,
             )
+        answered = data.get("Id")
+        if isinstance(answered, str) and answered != order_id:  # a proxy's or cache's mix-up
+            raise ResponseFormatError(
+                f"answer is about order {answered[:64]!r}", provider=self.name, order_id=order_id
+            )
         order = payload.read_order(data) or self.structure(order_id, data, payload.GootenOrder)
         ids = [item.id for item in order.items]
         if None in ids or len(set(ids)) != len(ids):  # never mix two schemes, never repeat
