@@ -63,9 +63,9 @@ def _spelled(secret: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _char(char: str) -> str:
     encoded = "".join(f"%(?:25)*{b:02X}" for b in char.encode("utf-8", "surrogatepass"))
-    # re's case-insensitive match compares one character with one: "ß" is "SS" in capitals
-    forms = [re.escape(c) for c in (char, char.upper(), char.lower(), char.casefold())]
-    forms.append(encoded)
+    # the escaped forms come first: alternatives are tried in order, and a secret's last
+    # character must take all of "%25", not stop at its "%" (leaving "25" unmasked)
+    forms = [encoded]
     if char == " ":
         forms.append(r"\+")
     escaped = json.dumps(char)[1:-1]  # \" \\ \n, or \uXXXX (a surrogate pair beyond the BMP)
@@ -75,6 +75,8 @@ def _char(char: str) -> str:
         forms.append(rf"\\u{ord(char):04X}")  # JSON may escape any character
     if char == "/":
         forms.append(r"\\/")
+    # re's case-insensitive match compares one character with one: "ß" is "SS" in capitals
+    forms.extend(re.escape(c) for c in (char, char.upper(), char.lower(), char.casefold()))
     return "(?:" + "|".join(dict.fromkeys(forms)) + ")"
 
 

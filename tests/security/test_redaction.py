@@ -45,3 +45,10 @@ def test_text_without_the_secret_is_left_alone(secret: str, text: str) -> None:
 
 def test_short_values_are_not_secrets() -> None:
     assert Redactor(["abc"])("abc abcd") == "abc abcd"
+
+
+def test_a_last_character_is_masked_in_its_longest_spelling() -> None:
+    """A secret ending in ``%`` or ``"``: its encoded or escaped end is masked whole."""
+    assert Redactor(["0000000%"])("k=0000000%25&x") == f"k={MASK}&x"
+    assert Redactor(["0000000%"])("k=0000000%2525&x") == f"k={MASK}&x"
+    assert Redactor(['token12"'])('{"k": "token12\\""}') == f'{{"k": "{MASK}"}}'
