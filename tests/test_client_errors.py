@@ -253,3 +253,12 @@ def test_a_classifier_that_raises_leaves_the_status_code_to_decide(
         local.fetch("fakeshop", sandbox.create_order())
     local.close()
     assert "classify_error raised KeyError" in caplog.text
+
+
+def test_a_fault_during_a_block_applies_there_only(api: Api, sandbox: FakeshopSandbox) -> None:
+    order_id = sandbox.create_order()
+    with sandbox.faults.during("status", status=404, times=5) as fault:
+        with pytest.raises(OrderNotFoundError):
+            api.fetch("fakeshop", order_id)
+        assert fault.times == 4
+    assert api.fetch("fakeshop", order_id).order_id == order_id  # the 4 left were dropped

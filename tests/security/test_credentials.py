@@ -85,12 +85,8 @@ def scenarios(api: Api, sandbox: Sandbox, provider: str) -> Iterator[Callable[[]
     ]
     for fault in faults:
         def faulty(fault: dict[str, Any] = fault) -> object:
-            sandbox.faults.clear()
-            sandbox.faults.inject(**fault)
-            try:
+            with sandbox.faults.during(**fault):
                 return api.fetch(provider, order_id)
-            finally:
-                sandbox.faults.clear()
         yield faulty
     yield lambda: api.fetch(provider, "no-such-order")
     yield lambda: api.fetch(provider, secret)
@@ -107,22 +103,19 @@ def scenarios(api: Api, sandbox: Sandbox, provider: str) -> Iterator[Callable[[]
                                               "x-token": secret}, query=query)
     if capabilities.feed:
         def feed_outage() -> object:
-            sandbox.faults.inject("status", status=503, times=10)
-            try:
+            with sandbox.faults.during("status", status=503, times=10):
                 return api.feed(provider)
-            finally:
-                sandbox.faults.clear()
         yield feed_outage
     if capabilities.update:
-        def lost_update() -> object:
-            fresh = sandbox.create_order()
-            sandbox.faults.inject("reset", method="POST")
-            sandbox.faults.inject("status", status=500, times=10, method="GET")
-            try:
-                return api.update(provider, fresh, OrderState.CANCELLED)
-            finally:
-                sandbox.faults.clear()
-        yield lost_update
+        yield lambda: lost_update(api, sandbox, provider)
+
+
+def lost_update(api: Api, sandbox: Sandbox, provider: str) -> object:
+    """An update whose answer is lost, with every settling fetch failing too."""
+    fresh = sandbox.create_order()
+    with sandbox.faults.during("reset", method="POST"), \
+            sandbox.faults.during("status", status=500, times=10, method="GET"):
+        return api.update(provider, fresh, OrderState.CANCELLED)
 
 
 def run_all(api: Api, sandbox: Sandbox, provider: str) -> list[str]:

@@ -35,7 +35,7 @@ from orderstatus.testing.sandbox import Sandbox
 from tests.conftest import Api
 from tests.providers import LOCAL, SANDBOXED, new_sandbox
 
-from .test_credentials import wrong
+from .test_credentials import lost_update, wrong
 
 TESTS = Path(__file__).resolve().parents[1]
 QUICK = RetryPolicy(attempts=2, total=5.0, backoff=0.001, backoff_max=0.002)
@@ -128,23 +128,15 @@ def failing_calls(api: Api, small: Api, sandbox: Sandbox, provider: str,
                   {"kind": "not_json", "times": 10}, {"kind": "html", "times": 10},
                   {"kind": "reset", "times": 10}, {"kind": "timeout", "delay": 0.01, "times": 10}):
         def faulty(fault: dict[str, Any] = fault) -> object:
-            sandbox.faults.clear()
-            sandbox.faults.inject(**fault)
-            try:
+            with sandbox.faults.during(**fault):
                 if capabilities.update:
                     return api.update(provider, order_id, OrderState.CANCELLED)
                 return api.fetch(provider, order_id)
-            finally:
-                sandbox.faults.clear()
         yield faulty
         if capabilities.update:
             def faulty_fetch(fault: dict[str, Any] = fault) -> object:
-                sandbox.faults.clear()
-                sandbox.faults.inject(**fault)
-                try:
+                with sandbox.faults.during(**fault):
                     return api.fetch(provider, order_id)
-                finally:
-                    sandbox.faults.clear()
             yield faulty_fetch
     yield lambda: api.fetch(provider, "no-such-order")
     yield lambda: small.fetch(provider, order_id)  # past the size cap (a token answer too)
@@ -152,23 +144,12 @@ def failing_calls(api: Api, small: Api, sandbox: Sandbox, provider: str,
     if capabilities.update:
         yield lambda: api.update(provider, order_id, OrderState.DELIVERED)
 
-        def lost() -> object:
-            fresh = sandbox.create_order()
-            sandbox.faults.inject("reset", method="POST")
-            sandbox.faults.inject("status", status=500, times=10, method="GET")
-            try:
-                return api.update(provider, fresh, OrderState.CANCELLED)
-            finally:
-                sandbox.faults.clear()
-        yield lost
+        yield lambda: lost_update(api, sandbox, provider)
 
         def refused() -> object:
             fresh = sandbox.create_order()
-            sandbox.faults.inject("status", status=500, times=1, method="POST")
-            try:
+            with sandbox.faults.during("status", status=500, times=1, method="POST"):
                 return api.update(provider, fresh, OrderState.CANCELLED, confirm=False)
-            finally:
-                sandbox.faults.clear()
         yield refused
     if capabilities.feed:
         def outage() -> object:

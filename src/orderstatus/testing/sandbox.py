@@ -11,13 +11,14 @@ delivery on the provider's retry schedule, a request log, and a JSON control API
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import json
 import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -117,6 +118,19 @@ class Faults:
         with self._lock:
             self._queue.append(fault)
         return fault
+
+    @contextlib.contextmanager
+    def during(self, kind: FaultKind, **options: Any) -> Iterator[Fault]:
+        """Queue a fault for the ``with`` block only: what is left of it is dropped on leaving.
+
+        ``with sandbox.faults.during("status", status=500, times=10): client.fetch(...)``
+        """
+        fault = self.inject(kind, **options)
+        try:
+            yield fault
+        finally:
+            with self._lock:
+                self._queue = [queued for queued in self._queue if queued is not fault]
 
     def chaos(self, rate: float, faults: Sequence[Fault], *, seed: int = 0) -> None:
         """Fail a ``rate`` fraction of requests with faults drawn from ``faults``."""
