@@ -31,10 +31,13 @@ class Counting(MemoryStore):
         self.hold = threading.Event()
         """Order ``HOLD``'s transaction waits for it: what arrives meanwhile groups."""
         self.hold.set()
+        self.holding = threading.Event()
+        """Set once order ``HOLD``'s transaction has begun (and waits for :attr:`hold`)."""
 
     @contextlib.contextmanager
     def transaction(self, provider: str, order_id: str) -> Iterator[object]:  # type: ignore[override]
         if order_id == "HOLD":
+            self.holding.set()
             assert self.hold.wait(timeout=30)
         if order_id in self.refused:
             raise OSError(f"order {order_id} refused")
@@ -67,8 +70,10 @@ async def observe_all(tracker: Tracker, orders: list[str]) -> list[object]:
 async def while_held(store: Counting, tracker: Tracker, orders: list[str]) -> list[object]:
     """Observe ``orders`` while order ``HOLD`` is being written: they make one group."""
     store.hold.clear()
+    store.holding.clear()
     held = asyncio.ensure_future(tracker.arecord(observation(S.CREATED, 0, order="HOLD")))
-    await asyncio.sleep(0.05)  # its group (of one) is being written, and waits
+    # its group (of one) is being written, and waits
+    assert await asyncio.to_thread(store.holding.wait, 30)
     waiting = asyncio.ensure_future(observe_all(tracker, orders))
     await asyncio.sleep(0)  # every caller has handed its observation over
     store.hold.set()
