@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 
 import psycopg
@@ -21,6 +20,7 @@ from orderstatus.stores import postgres as module
 from orderstatus.testing.stores import observation
 from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 from tests import postgres
+from tests.chains import chained, texts_of
 from tests.workers import go, read, start
 
 S = OrderState
@@ -181,20 +181,13 @@ def everything_shown(error: BaseException) -> list[str]:
     """What an error shows (message, repr, attributes, traceback) and what an error tracker
     would capture: the local variables of every frame it passed through (but this test's
     own), for it and every exception chained to it."""
-    texts: list[str] = []
-    todo: list[BaseException | None] = [error]
-    while todo:
-        current = todo.pop()
-        if current is None:
-            continue
-        texts += [str(current), repr(current), repr(vars(current)),
-                  "".join(traceback.format_exception(current, chain=False))]
+    texts = texts_of(error)
+    for current in chained(error):
         tb = current.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename != __file__:
                 texts += [repr(value) for value in tb.tb_frame.f_locals.values()]
             tb = tb.tb_next
-        todo += [current.__cause__, current.__context__]
     return texts
 
 

@@ -7,7 +7,6 @@ loopback HTTP, with DEBUG logging on for every logger (httpx and httpcore includ
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -23,6 +22,7 @@ from orderstatus import (
 )
 from orderstatus.testing.asgi import serve
 from orderstatus.testing.sandbox import Sandbox
+from tests.chains import texts_of
 from tests.conftest import Api
 from tests.providers import LOCAL, SANDBOXED, new_sandbox
 
@@ -50,24 +50,6 @@ def wrong(provider: str, settings: dict[str, Any]) -> dict[str, Any]:
 
     secret_fields = {f.name for f in attrs.fields(cls) if f.type in (Secret, "Secret")}
     return {k: (WRONG if k in secret_fields else v) for k, v in settings.items()}
-
-
-def texts_of(error: BaseException) -> list[str]:
-    """Everything an error shows: message, repr, attributes and its formatted traceback, and
-    the same for every exception chained to it (``__cause__`` and ``__context__``, even when
-    a traceback would not print them)."""
-    texts: list[str] = []
-    todo: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        texts += [str(current), repr(current), repr(vars(current)),
-                  "".join(traceback.format_exception(current, chain=False))]
-        todo += [current.__cause__, current.__context__]
-    return texts
 
 
 def scenarios(api: Api, sandbox: Sandbox, provider: str) -> Iterator[Callable[[], object]]:

@@ -32,6 +32,7 @@ from orderstatus import (
 from orderstatus.settings import env_names
 from orderstatus.testing.asgi import serve
 from orderstatus.testing.sandbox import Sandbox
+from tests.chains import chained
 from tests.conftest import Api
 from tests.providers import LOCAL, SANDBOXED, new_sandbox
 
@@ -91,13 +92,7 @@ def library_frames(error: BaseException) -> Iterator[Any]:
 
 def frame_texts(error: BaseException) -> list[str]:
     texts: list[str] = []
-    todo: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in chained(error):
         rendered = traceback.TracebackException(
             type(current), current, current.__traceback__, capture_locals=True)
         for frame in rendered.stack:
@@ -106,7 +101,6 @@ def frame_texts(error: BaseException) -> list[str]:
         for frame in library_frames(current):
             for name, value in frame.f_locals.items():
                 texts += [f"{frame.f_code.co_name}.{name}={text}" for text in shown(value)]
-        todo += [current.__cause__, current.__context__]
     return texts
 
 
