@@ -82,8 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, lifespan="off", log_level="info" if args.verbose else "warning",
                             access_log=args.verbose, timeout_graceful_shutdown=SERVE_GRACE)
     logging.getLogger("uvicorn.error").addFilter(_not_cancelled)
-    try:  # uvicorn takes the stop signals while it serves, and passes them on once it stopped
-        uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    try:  # uvicorn takes the stop signals while it serves, and passes them on once it stopped;
+        # around that, stopping.run keeps a signal from interrupting the loop half built
+        stopping.run(lambda: server.serve(sockets=[sock]))
     finally:
         sock.close()
         tracker.close()
