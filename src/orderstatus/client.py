@@ -28,6 +28,7 @@ from ._transfer import (
     DEFAULT_MAX_RESPONSE_BYTES,
     bounded,
     network_transport,
+    release_abandoned,
 )
 from ._version import __version__
 from .errors import ConfigurationError, OrderStatusError, UsageError
@@ -436,7 +437,8 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
     def _check_loop(self) -> None:
         """Bind the client to the running event loop; refuse another loop while the first
         still runs with connections open (they belong to it) with :class:`UsageError`. Once
-        that loop is closed (``asyncio.run`` returned), its connections are dropped."""
+        that loop is closed (``asyncio.run`` returned), its connections are closed at once
+        (their sockets: the loop that could close them properly is gone) and dropped."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -448,7 +450,9 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                     "this AsyncClient is in use by another event loop: create one client "
                     "per event loop (or aclose() it before using it from another)"
                 )
-            self._http.clear()  # their connections died with their loop
+            for http in self._http.values():
+                release_abandoned(http)
+            self._http.clear()
         self._loop = loop
 
     async def _send(self, effect: SendRequest) -> Reply:
