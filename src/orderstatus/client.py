@@ -18,7 +18,7 @@ import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
-from ._observer import Observer
+from ._observer import Observer, request_hook, response_hook, sending
 from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
@@ -254,8 +254,9 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
               ) -> httpx.Client:
         if transport is None:
             transport = network_transport(options["limits"], asynchronous=False)
-        return httpx.Client(transport=transport, event_hooks={"response": [self._bound]},
-                            **options)
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [request_hook], "response": [self._bound, response_hook]}
+        return httpx.Client(transport=transport, event_hooks=hooks, **options)
 
     def _run(self, op: Op[R]) -> R:
         reply: Reply = None
@@ -277,11 +278,14 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
         attempt is over by the end of its budget."""
         deadline = DEADLINE.set(time.monotonic() + effect.budget)
         try:
-            with error_context(effect.context):
+            with error_context(effect.context), sending(effect.trace) as aside:
                 try:
-                    return self._client_for(effect.provider).send(self._prepare(effect))
+                    reply: Reply = self._client_for(effect.provider).send(self._prepare(effect))
                 except (httpx.HTTPError, OrderStatusError) as err:
-                    return err
+                    reply = err
+                if aside is not None:
+                    aside.end(reply)
+                return reply
         finally:
             DEADLINE.reset(deadline)
 
@@ -412,11 +416,16 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         if transport is None:
             transport = network_transport(options["limits"], asynchronous=True)
 
-        async def bound(response: httpx.Response) -> None:
-            self._bound(response)
+        async def requested(request: httpx.Request) -> None:
+            request_hook(request)
 
-        return httpx.AsyncClient(transport=transport, event_hooks={"response": [bound]},
-                                 **options)
+        async def answered(response: httpx.Response) -> None:
+            self._bound(response)
+            response_hook(response)
+
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [requested], "response": [answered]}
+        return httpx.AsyncClient(transport=transport, event_hooks=hooks, **options)
 
     async def _run(self, op: Op[R]) -> R:
         self._check_loop()
@@ -460,11 +469,15 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         attempt is over by the end of its budget."""
         deadline = DEADLINE.set(time.monotonic() + effect.budget)
         try:
-            with error_context(effect.context):
+            with error_context(effect.context), sending(effect.trace) as aside:
                 try:
-                    return await self._client_for(effect.provider).send(self._prepare(effect))
+                    reply: Reply = await self._client_for(effect.provider).send(
+                        self._prepare(effect))
                 except (httpx.HTTPError, OrderStatusError) as err:
-                    return err
+                    reply = err
+                if aside is not None:
+                    aside.end(reply)
+                return reply
         finally:
             DEADLINE.reset(deadline)
 
