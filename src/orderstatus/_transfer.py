@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "bounded",
     "network_transport",
+    "pause",
     "release_abandoned",
 ]
 
@@ -52,9 +53,10 @@ DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "orderstatus_cancel", default=None
 )
-"""Set, the requests of this thread stop at their next socket operation (:class:`Cancelled`);
-a read waits in slices of :data:`_SLICE` to notice. Only a sync ``fetch_many`` sets one: its
-worker threads cannot be interrupted otherwise when its caller stops (Ctrl-C)."""
+"""Set, the requests of this thread stop at their next socket operation, and a wait between
+attempts at once (:class:`Cancelled`); a read waits in slices of :data:`_SLICE` to notice. Only
+a sync ``fetch_many`` sets one: its worker threads cannot be interrupted otherwise when its
+caller stops (Ctrl-C)."""
 _SLICE = 0.05
 """Seconds a cancellable read waits before it looks at its :data:`CANCEL` event again."""
 
@@ -62,6 +64,16 @@ _SLICE = 0.05
 class Cancelled(BaseException):
     """The call was abandoned by its caller (a ``BaseException``: no handler takes it for a
     failure to retry or report)."""
+
+
+def pause(seconds: float) -> None:
+    """Wait ``seconds`` between attempts (the sync client's default sleep); ended at once by
+    this thread's :data:`CANCEL` event (:class:`Cancelled`)."""
+    cancel = CANCEL.get()
+    if cancel is None:
+        time.sleep(seconds)
+    elif cancel.wait(seconds):
+        raise Cancelled
 
 _PIECE = 64 * 1024
 """Most bytes one decoding step may produce beyond what the cap leaves (memory stays bounded)."""

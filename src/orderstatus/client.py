@@ -28,6 +28,7 @@ from ._transfer import (
     DEFAULT_MAX_RESPONSE_BYTES,
     bounded,
     network_transport,
+    pause,
     release_abandoned,
 )
 from ._version import __version__
@@ -91,8 +92,9 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             strict: raise :class:`UnmappedStatusError` instead of returning ``unknown``.
             limits: provider -> requests in flight at once (default: the provider's own).
             registry: where providers come from (default: installed plugins).
-            sleep: how to wait between attempts (default: :func:`time.sleep`, or
-                :func:`asyncio.sleep` for the async client); tests pass a recorder.
+            sleep: how to wait between attempts (default: :func:`time.sleep`, cut short when
+                a sync ``fetch_many`` stops, or :func:`asyncio.sleep` for the async client);
+                tests pass a recorder.
             max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
                 one raises :class:`ResponseFormatError`, unread past the limit.
             on_event: called with every :class:`~orderstatus.telemetry.RequestEvent` (each
@@ -239,6 +241,20 @@ def _secrets(providers: Mapping[str, Provider]) -> list[str]:
     return [s for p in providers.values() for s in p.secrets()]
 
 
+def _first_done(pending: set[Future[R]]) -> tuple[set[Future[R]], set[Future[R]]]:
+    """``(done, pending)`` once one of ``pending`` is done, waited for in slices of
+    :data:`_WAKE`: a Ctrl-C landing just before a wait blocks is noticed only when the wait
+    returns (CPython), so it stops the caller within a slice, not when a fetch ends."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    while True:
+        done, pending = wait(pending, timeout=_WAKE, return_when=FIRST_COMPLETED)
+        if done:
+            return done, pending
+
+
+_WAKE = 0.1
+"""Seconds a sync ``fetch_many`` waits for a result before it looks for a Ctrl-C again."""
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
@@ -248,7 +264,7 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
     @staticmethod
     def _default_sleep() -> SyncSleep:
-        return time.sleep
+        return pause
 
     def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]
               ) -> httpx.Client:
@@ -319,7 +335,7 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
             except OrderStatusError as err:
                 return FetchFailure(str(name), str(order_id), err)
 
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="orderstatus") as pool:
             pending: set[Future[FetchResult]] = set()
@@ -327,10 +343,10 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
                 for ref in refs:
                     pending.add(pool.submit(one, ref))
                     if len(pending) >= concurrency:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        done, pending = _first_done(pending)
                         yield from (f.result() for f in done)
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, pending = _first_done(pending)
                     yield from (f.result() for f in done)
             finally:  # the caller stopped early (Ctrl-C, break): end the fetches in flight
                 stop.set()
