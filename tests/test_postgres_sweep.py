@@ -205,7 +205,7 @@ def receivers(world: World, count: int) -> Iterator[list[str]]:
                 receiver.wait(10)
             finally:
                 receiver.kill()
-                receiver.communicate()
+                print(receiver.communicate()[1], file=sys.stderr)  # shown if the test fails
 
 
 async def storm(box: GootenSandbox, ids: list[str], bases: list[str], per_order: int) -> None:
