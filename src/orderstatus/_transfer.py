@@ -75,6 +75,7 @@ def pause(seconds: float) -> None:
     elif cancel.wait(seconds):
         raise Cancelled
 
+
 _PIECE = 64 * 1024
 """Most bytes one decoding step may produce beyond what the cap leaves (memory stays bounded)."""
 
