@@ -4,8 +4,11 @@ webhook arguments of the wrong type, an AsyncClient used from a second event loo
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -127,3 +130,41 @@ def test_an_async_client_refuses_a_second_running_event_loop(
         asyncio.run(closed_then_reused())
         assert isinstance(asyncio.run(client.fetch("fakeshop", order_id)), OrderStatus)
         asyncio.run(closed_then_reused())
+
+
+def _first_loop_closed_by_asyncio_run(client: AsyncClient, order_id: str) -> None:
+    asyncio.run(client.fetch("fakeshop", order_id))
+
+
+def _first_loop_closed_by_hand(client: AsyncClient, order_id: str) -> None:
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(client.fetch("fakeshop", order_id))
+    loop.close()
+
+
+@pytest.mark.parametrize("first_loop", [_first_loop_closed_by_asyncio_run,
+                                        _first_loop_closed_by_hand])
+def test_connections_of_a_closed_event_loop_are_closed_not_dropped(
+    sandbox: FakeshopSandbox, first_loop: Callable[[AsyncClient, str], None]
+) -> None:
+    order_id = sandbox.create_order()
+
+    async def close(client: AsyncClient) -> None:
+        await client.aclose()
+
+    with serve(sandbox.asgi()) as url:
+        client = AsyncClient({"fakeshop": sandbox.settings(url + "v1/")})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            collected: list[BaseException | None] = []
+            hook, sys.unraisablehook = sys.unraisablehook, (
+                lambda raised: collected.append(raised.exc_value))  # a warning in __del__
+            try:
+                first_loop(client, order_id)
+                assert isinstance(asyncio.run(client.fetch("fakeshop", order_id)),
+                                  OrderStatus)  # a second loop: the first's connection goes
+                asyncio.run(close(client))  # a third, to close the second's connection
+                gc.collect()
+            finally:
+                sys.unraisablehook = hook
+        assert collected == []

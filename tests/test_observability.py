@@ -7,13 +7,14 @@ Against the real providers' sandboxes over loopback HTTP (and in-process), sync 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 from orderstatus_fakeshop import API_KEY, FakeshopSandbox
 
 from orderstatus import (
+    AuthenticationError,
     Client,
     ConfigurationError,
     OrderNotFoundError,
@@ -35,7 +37,7 @@ from orderstatus.testing.asgi import serve
 from orderstatus.testing.sandbox import Sandbox
 from tests.conftest import Api
 from tests.providers import LOCAL, SANDBOXED, new_sandbox
-from tests.security.test_credentials import assert_clean, credentials, run_all
+from tests.security.test_credentials import assert_clean, credentials, run_all, wrong
 
 REQUEST_FIELDS = set(FIELDS) - {"orderstatus_reason", "orderstatus_wait_s"}
 RETRY_FIELDS = set(FIELDS) - {"orderstatus_status", "orderstatus_error",
@@ -80,6 +82,9 @@ def test_each_attempt_at_debug_and_each_retry_at_info(
 ) -> None:
     sandbox, api, events, url = served
     order_id = sandbox.create_order()
+    api.fetch(provider, order_id)  # any token request is behind us
+    client_logs.clear()
+    events.clear()
     sandbox.faults.inject("status", status=503, times=1)
     api.fetch(provider, order_id)
 
@@ -141,6 +146,92 @@ def test_an_attempt_without_answer_reports_its_error(
     first = client_records(client_logs)[0]
     assert (first.orderstatus_status, first.orderstatus_error) == (None, finished[0].error)
     assert f"(attempt 1): {finished[0].error} in " in first.getMessage()
+
+
+@contextlib.contextmanager
+def _token_served(kind: str, settings: Callable[[Sandbox, str], dict[str, Any]] | None = None
+                  ) -> Iterator[Served]:
+    sandbox = new_sandbox("printapi")
+    events: list[RequestEvent] = []
+    with serve(sandbox.asgi()) as url:
+        given = sandbox.settings(url) if settings is None else settings(sandbox, url)
+        api = Api(kind, {"printapi": given}, on_event=events.append)
+        yield sandbox, api, events, url
+        api.close()
+
+
+def _by_exchange(events: list[RequestEvent]) -> dict[int, list[RequestEvent]]:
+    grouped: dict[int, list[RequestEvent]] = {}
+    for event in events:
+        grouped.setdefault(event.exchange_id, []).append(event)
+    return grouped
+
+
+def _assert_no_secret(sandbox: Sandbox, url: str, events: list[RequestEvent],
+                      records: list[logging.LogRecord]) -> None:
+    shown = [repr(e) for e in events] + [f"{r.getMessage()} {fields(r)!r}" for r in records]
+    assert_clean(shown, credentials("printapi", sandbox.settings(url)))
+
+
+def test_a_token_request_is_reported_as_a_request_of_its_own(
+    kind: str, client_logs: pytest.LogCaptureFixture
+) -> None:
+    with _token_served(kind) as (sandbox, api, events, url):
+        order_id = sandbox.create_order()
+        api.fetch("printapi", order_id)
+        api.fetch("printapi", order_id)  # the token is cached: no token request
+    assert [(type(e), e.method) for e in events] == [
+        (RequestSent, "GET"), (RequestSent, "POST"), (RequestFinished, "POST"),
+        (RequestFinished, "GET"), (RequestSent, "GET"), (RequestFinished, "GET")]
+    fetch, token, again = _by_exchange(events).values()
+    assert len({fetch[0].exchange_id, token[0].exchange_id, again[0].exchange_id}) == 3
+    sent, finished = token
+    assert isinstance(finished, RequestFinished)
+    assert (sent.provider, sent.order_id, sent.url, sent.attempt) == (
+        "printapi", order_id, f"{url}v2/oauth", 1)
+    assert (finished.status, finished.error) == (200, None)
+    assert finished.duration > 0
+    records = client_records(client_logs)
+    assert [r.orderstatus_method for r in records] == ["POST", "GET", "GET"]
+    record = records[0]
+    assert set(fields(record)) == REQUEST_FIELDS
+    assert (record.orderstatus_event, record.orderstatus_url, record.orderstatus_attempt,
+            record.orderstatus_status, record.orderstatus_exchange_id,
+            record.orderstatus_order_id) == (
+        "request", f"{url}v2/oauth", 1, 200, token[0].exchange_id, order_id)
+    assert record.orderstatus_duration_ms == round(finished.duration * 1000, 3)
+    assert record.getMessage() == (
+        f"printapi POST {url}v2/oauth (attempt 1): 200 in "
+        f"{record.orderstatus_duration_ms:.1f} ms")
+    _assert_no_secret(sandbox, url, events, records)
+
+
+def test_a_refused_token_request_is_reported_with_its_status(
+    kind: str, client_logs: pytest.LogCaptureFixture
+) -> None:
+    refused = _token_served(kind, lambda sandbox, url: wrong("printapi", sandbox.settings(url)))
+    with refused as (sandbox, api, events, url), pytest.raises(AuthenticationError):
+        api.fetch("printapi", sandbox.create_order())
+    token, fetch = (events[i] for i in (2, 3))
+    assert isinstance(token, RequestFinished) and isinstance(fetch, RequestFinished)
+    assert (token.method, token.status, token.error) == ("POST", 401, None)
+    assert (fetch.method, fetch.status, fetch.error) == ("GET", None, "AuthenticationError")
+    _assert_no_secret(sandbox, url, events, client_records(client_logs))
+
+
+def test_a_token_request_without_answer_reports_its_error(
+    kind: str, client_logs: pytest.LogCaptureFixture
+) -> None:
+    with _token_served(kind) as (sandbox, api, events, url):
+        sandbox.faults.inject("reset", times=1)  # the first request: the token request
+        api.fetch("printapi", sandbox.create_order())
+    finished = [e for e in events if isinstance(e, RequestFinished)]
+    assert [(e.method, e.attempt, e.status) for e in finished] == [
+        ("POST", 1, None), ("GET", 1, None), ("POST", 1, 200), ("GET", 2, 200)]
+    assert finished[0].error is not None and finished[0].error == finished[1].error
+    assert [type(e) for e in events].count(RetryScheduled) == 1
+    assert len(_by_exchange(events)) == 3  # the fetch, and a token request for each attempt
+    _assert_no_secret(sandbox, url, events, client_records(client_logs))
 
 
 def test_an_update_reports_every_request_of_the_call(kind: str) -> None:

@@ -9,8 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -18,9 +19,17 @@ import pytest
 from orderstatus import ChangeKind, ConfigurationError, OrderState, OrderStatus
 from orderstatus.models import utcnow
 from orderstatus.plugins import Registry
-from orderstatus.stores import SCHEMA_VERSION, OrderRecord, SQLiteStore, codec, default_store_path
+from orderstatus.stores import (
+    SCHEMA_VERSION,
+    OrderRecord,
+    SQLiteStore,
+    Store,
+    _retention,
+    codec,
+    default_store_path,
+)
 from orderstatus.stores._sqlite_format import moment
-from orderstatus.testing.stores import FULL
+from orderstatus.testing.stores import FULL, observation
 from orderstatus.tracking import HistoryEntry, Outcome, Tracker
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -388,3 +397,46 @@ def test_a_killed_process_loses_no_acknowledged_change_and_repeats_none(tmp_path
         walk = ["created", "in_production", "shipped", "delivered"]
         assert sorted(stored) == sorted(f"O{n} {s}" for n in range(ORDERS) for s in walk)
         assert all(s.state is OrderState.DELIVERED for s in store.orders())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store of each kind that prunes in chunks (PostgreSQL's skipped without a server)."""
+    if request.param == "sqlite":
+        store: Store = SQLiteStore(tmp_path / "orders.sqlite3")
+    else:
+        from orderstatus.stores import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("postgres_database"))
+    yield store
+    store.close()
+
+
+def test_prune_drops_chunk_after_chunk_each_in_its_own_transaction(
+    sql_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_retention, "PRUNE_CHUNK", 2)
+    chunks: list[tuple[int, int]] = []
+    drop_chunk = sql_store._drop_chunk  # type: ignore[attr-defined]
+
+    def counted(before: Any, limit: int) -> int:
+        dropped: int = drop_chunk(before, limit)
+        chunks.append((limit, dropped))
+        return dropped
+
+    monkeypatch.setattr(sql_store, "_drop_chunk", counted)
+    tracker = Tracker(sql_store, registry=Registry(), keep_duplicates=True)
+    states = [S.CREATED, S.CREATED, S.IN_PRODUCTION, S.IN_PRODUCTION, S.SHIPPED, S.DELIVERED]
+    seen = [tracker.observe(observation(state, minute, order=order))
+            for order in ("A1", "A2") for minute, state in enumerate(states)]
+    held = [e for e in seen if e is not None][5]  # A2's second change: a consumer read to it
+    sql_store.register_consumer("slow")
+    sql_store.ack("slow", held.id)
+    end = utcnow() + dt.timedelta(days=1)
+    # 12 entries: 4 duplicates, and 8 changes of which 6 are read; 10 may go, in chunks of 2
+    assert sql_store.prune(end) == 10
+    assert chunks == [(2, 2)] * 5 + [(2, 0)]
+    assert [(c.order_id, c.current) for c in sql_store.changes()] == [
+        ("A2", S.SHIPPED), ("A2", S.DELIVERED)]
+    assert sql_store.history("suite", "A1") == []
+    assert tracker.state("suite", "A1") == S.DELIVERED

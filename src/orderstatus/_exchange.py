@@ -27,7 +27,7 @@ import attrs
 import httpx
 
 from ._context import ErrorContext, error_context
-from ._observer import Observer
+from ._observer import Observer, Trace
 from ._redaction import Redactor
 from .errors import (
     AuthenticationError,
@@ -107,6 +107,8 @@ class SendRequest:
     """Seconds left of the call's total budget: the attempt, its body read included, must be
     over by then."""
     context: ErrorContext
+    trace: Trace | None = None
+    """Who hears of the attempt, and of any request an auth flow sends for it."""
 
 
 @attrs.frozen
@@ -207,14 +209,15 @@ class Exchange:
             url=functools.partial(self.clean_url, request.url), clean=self.redact,
         )
         budget = self.budget() if budget is None else budget
-        trace = self.observer.trace(provider.name, order_id, request, sending.request_url)
+        trace = self.observer.trace(provider.name, order_id, request, sending.request_url,
+                                    self.clean_url)
         attempt = 0
         while True:
             attempt += 1
             sent_at = self.clock()
             if trace is not None:
                 trace.sent(attempt)
-            reply = yield SendRequest(provider.name, request, budget.left(), sending)
+            reply = yield SendRequest(provider.name, request, budget.left(), sending, trace)
             if trace is not None:
                 trace.finished(attempt, reply)
             if isinstance(reply, OrderStatusError):  # raised by the auth flow, or a body refused

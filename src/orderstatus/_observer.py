@@ -3,14 +3,21 @@ logger (the events and fields are described in :mod:`orderstatus.telemetry`).
 
 The exchange asks for a :class:`Trace` per request, and gets ``None`` when no hook is set and
 the logger would drop both kinds of record: then nothing is built, timed or formatted.
+
+A request an auth flow sends while an attempt is sent (Print API's token request) is reported
+as a request of its own: the client sends each attempt inside :meth:`Trace.attempt`, and its
+HTTP clients' event hooks (:func:`request_hook`, :func:`response_hook`) tell the attempt's
+:class:`Aside` of every request httpx sends for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -25,10 +32,16 @@ from .telemetry import (
     RetryScheduled,
 )
 
-__all__ = ["Observer", "Trace"]
+__all__ = ["Aside", "Observer", "Trace", "request_hook", "response_hook", "sending"]
 
 log = logging.getLogger(LOGGER)
 _exchange_ids = itertools.count(1)  # next() on a count is atomic: threads share it safely
+_SENDING: contextvars.ContextVar[Aside | None] = contextvars.ContextVar(
+    "orderstatus_sending", default=None)
+"""The attempt this thread or task is sending, while anybody listens."""
+_OWN = "orderstatus_exchange_id"
+"""The request extension marking an attempt's own request, and the copies an auth flow makes
+of it to sign it (they keep its extensions: its timeouts): any other request is sent aside."""
 
 
 class Observer:
@@ -43,11 +56,13 @@ class Observer:
         self._hook_failed = False
 
     def trace(self, provider: str, order_id: str | None, request: httpx.Request,
-              url: Callable[[], str | None]) -> Trace | None:
-        """How to report the attempts of ``request``; ``None`` when nobody listens."""
+              url: Callable[[], str | None], clean: Callable[[httpx.URL], str]
+              ) -> Trace | None:
+        """How to report the attempts of ``request`` (its URL as ``url()`` shows it, the URL
+        of a request sent aside as ``clean`` shows it); ``None`` when nobody listens."""
         if self.hook is None and not log.isEnabledFor(logging.INFO):
             return None
-        return Trace(self, provider, order_id, request.method, url() or "", next(_exchange_ids))
+        return Trace(self, provider, order_id, request, url() or "", clean)
 
     def emit(self, event: RequestEvent) -> None:
         """Hand ``event`` to the hook; its failure is logged, never raised."""
@@ -67,14 +82,35 @@ class Observer:
 class Trace:
     """The reports of one request's attempts (one exchange)."""
 
-    __slots__ = ("_about", "_exchange_id", "_observer", "_started")
+    __slots__ = ("_about", "_clean", "_exchange_id", "_observer", "_request", "_started")
 
-    def __init__(self, observer: Observer, provider: str, order_id: str | None, method: str,
-                 url: str, exchange_id: int) -> None:
+    def __init__(self, observer: Observer, provider: str, order_id: str | None,
+                 request: httpx.Request, url: str, clean: Callable[[httpx.URL], str]) -> None:
         self._observer = observer
-        self._about = (provider, order_id, method, url)
-        self._exchange_id = exchange_id
+        self._request = request
+        self._about = (provider, order_id, request.method, url)
+        self._clean = clean
+        self._exchange_id = next(_exchange_ids)
         self._started = 0.0
+
+    @contextlib.contextmanager
+    def attempt(self) -> Iterator[Aside]:
+        """Around the sending of one attempt: requests httpx sends that are not this one (an
+        auth flow's) are reported through the :class:`Aside` given, which the client tells
+        how the attempt ended (:meth:`Aside.end`)."""
+        self._request.extensions[_OWN] = self._exchange_id  # kept by a flow signing a copy
+        aside = Aside(self)
+        token = _SENDING.set(aside)
+        try:
+            yield aside
+        finally:
+            _SENDING.reset(token)
+
+    def aside(self, request: httpx.Request) -> Trace:
+        """The trace of ``request``, sent aside for this one's attempt (its own exchange)."""
+        provider, order_id, _, _ = self._about
+        return Trace(self._observer, provider, order_id, request, self._clean(request.url),
+                     self._clean)
 
     def sent(self, attempt: int) -> None:
         """Attempt ``attempt`` is about to be sent."""
@@ -126,3 +162,59 @@ class Trace:
     def _shared(self, attempt: int) -> tuple[str, str | None, str, str, int, int]:
         """The fields every event of this request has, for attempt ``attempt``."""
         return (*self._about, attempt, self._exchange_id)
+
+
+class Aside:
+    """The requests an auth flow sends while one attempt is sent (a token request): each is
+    reported as the first attempt of an exchange of its own, from its sending to the next
+    request of the attempt (its body read by then) or to the attempt's end."""
+
+    __slots__ = ("_answer", "_of", "_trace")
+
+    def __init__(self, of: Trace) -> None:
+        self._of = of
+        self._trace: Trace | None = None
+        self._answer: httpx.Response | None = None
+
+    def sending(self, request: httpx.Request) -> None:
+        """httpx is about to send ``request`` for this attempt."""
+        self._finish(None)
+        if request.extensions.get(_OWN) != self._of._exchange_id:
+            self._trace = self._of.aside(request)
+            self._trace.sent(1)
+
+    def answered(self, response: httpx.Response) -> None:
+        """httpx received ``response`` (its headers) for this attempt."""
+        if self._trace is not None and response.request is self._trace._request:
+            self._answer = response
+
+    def end(self, reply: object) -> None:
+        """The attempt ended in ``reply`` (a response, or the error instead)."""
+        self._finish(reply)
+
+    def _finish(self, reply: object) -> None:
+        """End the request sent aside: in its answer, unless none came or the attempt ended
+        in a transfer error (``reply``) while its body was read."""
+        if self._trace is not None:
+            cut_off = self._answer is None or isinstance(reply, httpx.HTTPError)
+            self._trace.finished(1, reply if cut_off else self._answer)
+        self._trace = self._answer = None
+
+
+def sending(trace: Trace | None) -> contextlib.AbstractContextManager[Aside | None]:
+    """Around the sending of an attempt of ``trace``'s request (nothing if nobody listens)."""
+    return contextlib.nullcontext() if trace is None else trace.attempt()
+
+
+def request_hook(request: httpx.Request) -> None:
+    """An httpx ``request`` event hook: tells the attempt being sent of each request."""
+    aside = _SENDING.get()
+    if aside is not None:
+        aside.sending(request)
+
+
+def response_hook(response: httpx.Response) -> None:
+    """An httpx ``response`` event hook: tells the attempt being sent of each answer."""
+    aside = _SENDING.get()
+    if aside is not None:
+        aside.answered(response)

@@ -16,9 +16,11 @@ Both apply to requests an auth flow sends (a token request) as to any other.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -36,6 +38,8 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "bounded",
     "network_transport",
+    "pause",
+    "release_abandoned",
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 2**20
@@ -49,9 +53,10 @@ DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "orderstatus_cancel", default=None
 )
-"""Set, the requests of this thread stop at their next socket operation (:class:`Cancelled`);
-a read waits in slices of :data:`_SLICE` to notice. Only a sync ``fetch_many`` sets one: its
-worker threads cannot be interrupted otherwise when its caller stops (Ctrl-C)."""
+"""Set, the requests of this thread stop at their next socket operation, and a wait between
+attempts at once (:class:`Cancelled`); a read waits in slices of :data:`_SLICE` to notice. Only
+a sync ``fetch_many`` sets one: its worker threads cannot be interrupted otherwise when its
+caller stops (Ctrl-C)."""
 _SLICE = 0.05
 """Seconds a cancellable read waits before it looks at its :data:`CANCEL` event again."""
 
@@ -59,6 +64,17 @@ _SLICE = 0.05
 class Cancelled(BaseException):
     """The call was abandoned by its caller (a ``BaseException``: no handler takes it for a
     failure to retry or report)."""
+
+
+def pause(seconds: float) -> None:
+    """Wait ``seconds`` between attempts (the sync client's default sleep); ended at once by
+    this thread's :data:`CANCEL` event (:class:`Cancelled`)."""
+    cancel = CANCEL.get()
+    if cancel is None:
+        time.sleep(seconds)
+    elif cancel.wait(seconds):
+        raise Cancelled
+
 
 _PIECE = 64 * 1024
 """Most bytes one decoding step may produce beyond what the cap leaves (memory stays bounded)."""
@@ -161,23 +177,51 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
 
+    def release(self) -> None:
+        """Close the socket of a connection whose event loop is closed.
+
+        asyncio closes a transport through its loop (``close()`` schedules the socket's
+        closing); a closed loop runs nothing, so the transport's last step is taken here, at
+        once. Only asyncio's socket transports under httpcore's anyio streams are reached; any
+        other stream is left as it is.
+        """
+        socket_stream = getattr(self._stream, "_stream", None)  # httpcore's AnyIOStream
+        transport = getattr(socket_stream, "_transport", None)  # anyio's asyncio SocketStream
+        if getattr(transport, "_sock", None) is None:  # closed already, or not asyncio's
+            return
+        # a waiter of the dead loop cannot be woken (RuntimeError): it waits for nothing now
+        with contextlib.suppress(RuntimeError):
+            transport._call_connection_lost(None)  # type: ignore[union-attr]  # as the loop would
+
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
         self._backend = backend
+        self._streams: weakref.WeakSet[_AsyncStream] = weakref.WeakSet()
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None
                           ) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._backend.connect_tcp(
+        return self._opened(await self._backend.connect_tcp(
             host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options))
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None
                                   ) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._backend.connect_unix_socket(
+        return self._opened(await self._backend.connect_unix_socket(
             path, _clip(timeout, httpcore.ConnectTimeout), socket_options))
+
+    def _opened(self, raw: httpcore.AsyncNetworkStream) -> _AsyncStream:
+        stream = _AsyncStream(raw)
+        self._streams.add(stream)  # the socket-level stream, under any TLS layer
+        return stream
+
+    def release(self) -> None:
+        """Close every socket this backend opened that is still open (see
+        :meth:`_AsyncStream.release`)."""
+        for stream in list(self._streams):
+            stream.release()
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
@@ -187,8 +231,10 @@ def network_transport(limits: httpx.Limits, *, asynchronous: bool) -> Any:
     """httpx's own transport (certificates verified, ``limits`` on its pool), each socket
     operation of which ends by the :data:`DEADLINE` of the attempt it serves.
 
-    httpx takes no network backend, so the pool's is wrapped in place: the one reach into
-    httpx's and httpcore's internals, held to by the drip tests in ``tests/hostile``.
+    httpx takes no network backend, so the pool's is wrapped in place: with
+    :func:`release_abandoned`, the one reach into httpx's, httpcore's and asyncio's internals,
+    held to by the drip tests in ``tests/hostile`` and the closed-loop test in
+    ``tests/test_caller_mistakes.py``.
     """
     if asynchronous:
         atransport = httpx.AsyncHTTPTransport(limits=limits)
@@ -199,6 +245,20 @@ def network_transport(limits: httpx.Limits, *, asynchronous: bool) -> Any:
     pool = transport._pool
     pool._network_backend = _Backend(pool._network_backend)
     return transport
+
+
+def release_abandoned(client: httpx.AsyncClient) -> None:
+    """Close the sockets of ``client``, whose event loop was closed without closing it.
+
+    Its connections cannot be closed the usual way (``aclose`` runs in their loop); dropped,
+    they would be collected unclosed (``ResourceWarning: unclosed transport``). Only the
+    sockets of :func:`network_transport` are reached: a transport given by the caller (an
+    ASGI app's, a mock's) is the caller's to close.
+    """
+    pool = getattr(client._transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, _AsyncBackend):
+        backend.release()
 
 
 # -- the answer's body ---------------------------------------------------------------------------

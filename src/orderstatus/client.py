@@ -18,7 +18,7 @@ import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
-from ._observer import Observer
+from ._observer import Observer, request_hook, response_hook, sending
 from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
@@ -28,6 +28,8 @@ from ._transfer import (
     DEFAULT_MAX_RESPONSE_BYTES,
     bounded,
     network_transport,
+    pause,
+    release_abandoned,
 )
 from ._version import __version__
 from .errors import ConfigurationError, OrderStatusError, UsageError
@@ -90,8 +92,9 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             strict: raise :class:`UnmappedStatusError` instead of returning ``unknown``.
             limits: provider -> requests in flight at once (default: the provider's own).
             registry: where providers come from (default: installed plugins).
-            sleep: how to wait between attempts (default: :func:`time.sleep`, or
-                :func:`asyncio.sleep` for the async client); tests pass a recorder.
+            sleep: how to wait between attempts (default: :func:`time.sleep`, cut short when
+                a sync ``fetch_many`` stops, or :func:`asyncio.sleep` for the async client);
+                tests pass a recorder.
             max_response_bytes: the largest answer read, decoded (default 16 MiB); a larger
                 one raises :class:`ResponseFormatError`, unread past the limit.
             on_event: called with every :class:`~orderstatus.telemetry.RequestEvent` (each
@@ -238,6 +241,20 @@ def _secrets(providers: Mapping[str, Provider]) -> list[str]:
     return [s for p in providers.values() for s in p.secrets()]
 
 
+def _first_done(pending: set[Future[R]]) -> tuple[set[Future[R]], set[Future[R]]]:
+    """``(done, pending)`` once one of ``pending`` is done, waited for in slices of
+    :data:`_WAKE`: a Ctrl-C landing just before a wait blocks is noticed only when the wait
+    returns (CPython), so it stops the caller within a slice, not when a fetch ends."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    while True:
+        done, pending = wait(pending, timeout=_WAKE, return_when=FIRST_COMPLETED)
+        if done:
+            return done, pending
+
+
+_WAKE = 0.1
+"""Seconds a sync ``fetch_many`` waits for a result before it looks for a Ctrl-C again."""
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
@@ -247,14 +264,15 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
 
     @staticmethod
     def _default_sleep() -> SyncSleep:
-        return time.sleep
+        return pause
 
     def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]
               ) -> httpx.Client:
         if transport is None:
             transport = network_transport(options["limits"], asynchronous=False)
-        return httpx.Client(transport=transport, event_hooks={"response": [self._bound]},
-                            **options)
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [request_hook], "response": [self._bound, response_hook]}
+        return httpx.Client(transport=transport, event_hooks=hooks, **options)
 
     def _run(self, op: Op[R]) -> R:
         reply: Reply = None
@@ -276,11 +294,14 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
         attempt is over by the end of its budget."""
         deadline = DEADLINE.set(time.monotonic() + effect.budget)
         try:
-            with error_context(effect.context):
+            with error_context(effect.context), sending(effect.trace) as aside:
                 try:
-                    return self._client_for(effect.provider).send(self._prepare(effect))
+                    reply: Reply = self._client_for(effect.provider).send(self._prepare(effect))
                 except (httpx.HTTPError, OrderStatusError) as err:
-                    return err
+                    reply = err
+                if aside is not None:
+                    aside.end(reply)
+                return reply
         finally:
             DEADLINE.reset(deadline)
 
@@ -314,7 +335,7 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
             except OrderStatusError as err:
                 return FetchFailure(str(name), str(order_id), err)
 
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="orderstatus") as pool:
             pending: set[Future[FetchResult]] = set()
@@ -322,10 +343,10 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
                 for ref in refs:
                     pending.add(pool.submit(one, ref))
                     if len(pending) >= concurrency:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        done, pending = _first_done(pending)
                         yield from (f.result() for f in done)
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, pending = _first_done(pending)
                     yield from (f.result() for f in done)
             finally:  # the caller stopped early (Ctrl-C, break): end the fetches in flight
                 stop.set()
@@ -411,11 +432,16 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         if transport is None:
             transport = network_transport(options["limits"], asynchronous=True)
 
-        async def bound(response: httpx.Response) -> None:
-            self._bound(response)
+        async def requested(request: httpx.Request) -> None:
+            request_hook(request)
 
-        return httpx.AsyncClient(transport=transport, event_hooks={"response": [bound]},
-                                 **options)
+        async def answered(response: httpx.Response) -> None:
+            self._bound(response)
+            response_hook(response)
+
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [requested], "response": [answered]}
+        return httpx.AsyncClient(transport=transport, event_hooks=hooks, **options)
 
     async def _run(self, op: Op[R]) -> R:
         self._check_loop()
@@ -436,7 +462,8 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
     def _check_loop(self) -> None:
         """Bind the client to the running event loop; refuse another loop while the first
         still runs with connections open (they belong to it) with :class:`UsageError`. Once
-        that loop is closed (``asyncio.run`` returned), its connections are dropped."""
+        that loop is closed (``asyncio.run`` returned), its connections are closed at once
+        (their sockets: the loop that could close them properly is gone) and dropped."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -448,7 +475,9 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
                     "this AsyncClient is in use by another event loop: create one client "
                     "per event loop (or aclose() it before using it from another)"
                 )
-            self._http.clear()  # their connections died with their loop
+            for http in self._http.values():
+                release_abandoned(http)
+            self._http.clear()
         self._loop = loop
 
     async def _send(self, effect: SendRequest) -> Reply:
@@ -456,11 +485,15 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
         attempt is over by the end of its budget."""
         deadline = DEADLINE.set(time.monotonic() + effect.budget)
         try:
-            with error_context(effect.context):
+            with error_context(effect.context), sending(effect.trace) as aside:
                 try:
-                    return await self._client_for(effect.provider).send(self._prepare(effect))
+                    reply: Reply = await self._client_for(effect.provider).send(
+                        self._prepare(effect))
                 except (httpx.HTTPError, OrderStatusError) as err:
-                    return err
+                    reply = err
+                if aside is not None:
+                    aside.end(reply)
+                return reply
         finally:
             DEADLINE.reset(deadline)
 

@@ -1,7 +1,8 @@
 """What the clients tell about their requests: events for a hook, and log records.
 
-Every attempt of every provider request (token requests an auth flow sends aside) is reported
-twice, at no cost when nobody listens:
+Every attempt of every provider request is reported twice, at no cost when nobody listens (a
+request an auth flow sends for an attempt, such as Print API's token request, as a request of
+its own, with the order id of the call that needed it):
 
 - to the ``on_event=`` hook of :class:`~orderstatus.Client` and
   :class:`~orderstatus.AsyncClient`, as a :class:`RequestSent`, then a :class:`RequestFinished`,
@@ -10,8 +11,8 @@ twice, at no cost when nobody listens:
 - to the logger ``orderstatus.client`` (:data:`LOGGER`): one ``DEBUG`` record per finished
   attempt, one ``INFO`` record per retry, each carrying the ``extra`` fields of :data:`FIELDS`.
 
-Nothing reported holds a credential: URLs are the scrubbed ones errors carry, headers are never
-reported, and retry reasons are the cleaned error messages.
+Nothing reported holds a credential: URLs are the scrubbed ones errors carry, headers and bodies
+are never reported, and retry reasons are the cleaned error messages.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -42,6 +43,7 @@ from orderstatus.models import OrderStatus, Secret, StatusChange
 from orderstatus.tracking.history import CHANGES, HistoryEntry
 
 from . import codec
+from ._retention import in_chunks
 from .base import OrderKey, OrderRecord, as_utc
 
 if TYPE_CHECKING:
@@ -55,7 +57,6 @@ SCHEMA_VERSION = 1
 
 _EXTRA = "PostgresStore needs psycopg: pip install 'orderstatus[postgres]'"
 _MAX_ID = 2**63 - 1
-_PRUNE_CHUNK = 10_000
 _OLDEST_SERVER = 130000
 """PostgreSQL 13: ``xid8``, ``pg_current_xact_id()`` and ``pg_xact_status(xid8)``."""
 _CLEAR_EVERY = 60.0
@@ -616,21 +617,19 @@ class PostgresStore:
     # -- retention ---------------------------------------------------------------------------
 
     def prune(self, before: dt.datetime) -> int:
-        """Drop old entries in chunks of 10,000, one transaction each; consumers cannot be
-        added or moved while a chunk is decided (``SHARE`` lock on their table)."""
-        dropped = 0
-        while True:
-            with self._pool.connection() as conn, conn.transaction():
-                conn.execute("LOCK TABLE orderstatus_consumers IN SHARE MODE")
-                count = int(conn.execute(
-                    "DELETE FROM orderstatus_history WHERE seq IN (SELECT seq FROM"
-                    " orderstatus_history WHERE recorded_at < %s AND (NOT change OR seq <="
-                    " coalesce((SELECT min(position) FROM orderstatus_consumers), %s))"
-                    f" LIMIT {_PRUNE_CHUNK})", (as_utc(before), _MAX_ID),
-                ).rowcount)
-            dropped += count
-            if count < _PRUNE_CHUNK:
-                return dropped
+        """Drop old entries in chunks, one transaction each (:mod:`._retention`); consumers
+        cannot be added or moved while a chunk is decided (``SHARE`` lock on their table)."""
+        return in_chunks(functools.partial(self._drop_chunk, as_utc(before)))
+
+    def _drop_chunk(self, before: dt.datetime, limit: int) -> int:
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("LOCK TABLE orderstatus_consumers IN SHARE MODE")
+            return int(conn.execute(
+                "DELETE FROM orderstatus_history WHERE seq IN (SELECT seq FROM"
+                " orderstatus_history WHERE recorded_at < %s AND (NOT change OR seq <="
+                " coalesce((SELECT min(position) FROM orderstatus_consumers), %s))"
+                f" LIMIT {limit:d})", (before, _MAX_ID),
+            ).rowcount)
 
     def close(self) -> None:
         self._pool.close()

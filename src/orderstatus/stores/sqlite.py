@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ from orderstatus.tracking.history import HistoryEntry
 
 from . import codec
 from ._feeds import LocalFeedReaders
+from ._retention import in_chunks
 from ._sqlite_format import (
     ENTRIES,
     INSERT_ENTRY,
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "default_store_path"]
 
-_PRUNE_CHUNK = 10_000
 _STATUSES = (
     "SELECT o.provider, o.order_id, coalesce(o.body, h.body), o.observed_at, o.provider_time,"
     " coalesce(o.raw, h.raw) FROM orders o LEFT JOIN history h ON h.seq = o.head"
@@ -432,18 +433,16 @@ class SQLiteStore:
     # -- retention ---------------------------------------------------------------------------
 
     def prune(self, before: dt.datetime) -> int:
-        """Drop old entries in chunks of 10,000, one transaction each (writers get a turn);
-        what later rows share with a dropped one is copied into them first."""
-        dropped = 0
-        while True:
-            with self._write() as db:
-                low = db.execute("SELECT min(position) FROM consumers").fetchone()[0]
-                kept = "" if low is None else " AND (change = 0 OR seq <= ?)"
-                args = (micros(before),) if low is None else (micros(before), low)
-                count = drop_entries(db, f"recorded_at < ?{kept}", args, _PRUNE_CHUNK)
-            dropped += count
-            if count < _PRUNE_CHUNK:
-                return dropped
+        """Drop old entries in chunks, one transaction each (:mod:`._retention`); what later
+        rows share with a dropped one is copied into them first."""
+        return in_chunks(functools.partial(self._drop_chunk, micros(before)))
+
+    def _drop_chunk(self, before: int, limit: int) -> int:
+        with self._write() as db:
+            low = db.execute("SELECT min(position) FROM consumers").fetchone()[0]
+            kept = "" if low is None else " AND (change = 0 OR seq <= ?)"
+            args = (before,) if low is None else (before, low)
+            return drop_entries(db, f"recorded_at < ?{kept}", args, limit)
 
     def close(self) -> None:
         with self._lock:
