@@ -69,19 +69,21 @@ _REMEMBERED = 1024
 
 class _Written:
     """The statuses of the history rows this store wrote last, by ``seq`` (at most 1,024),
-    raw payloads included, each at the times of the order row that last shared its body: an
-    order's next transaction takes its record from here instead of decoding the body its row
-    shares. Sound across processes: a row's body never changes while it is shared, no ``seq``
-    is used twice, and the times are checked against the order's row. A row joins once its
-    transaction commits."""
+    raw payloads included, each with the row's payload text and at the times of the order
+    row that last shared its body: an order's next transaction takes its record from here
+    instead of reading and decoding the row its order's row shares. Sound across processes:
+    a row's body and payload never change while it is shared, no ``seq`` is used twice, and
+    the times are checked against the order's row. A row joins once its transaction
+    commits."""
 
     def __init__(self) -> None:
-        self._found: dict[int, tuple[OrderStatus, Any, Any]] = {}
-        self._pending: list[tuple[int, OrderStatus, Times]] = []
+        self._found: dict[int, tuple[OrderStatus, Any, Any, str | None]] = {}
+        self._pending: list[tuple[int, OrderStatus, Times, str | None]] = []
 
-    def add(self, seq: int, status: OrderStatus, times: Times) -> None:
-        """Remember ``status`` (whose body is row ``seq``'s) at its row ``times``."""
-        self._pending.append((seq, status, times))
+    def add(self, seq: int, status: OrderStatus, times: Times, raw: str | None) -> None:
+        """Remember ``status``, whose body and payload (``raw``, as text) are row ``seq``'s,
+        at its order row's ``times``."""
+        self._pending.append((seq, status, times, raw))
 
     def mark(self) -> int:
         return len(self._pending)
@@ -92,29 +94,29 @@ class _Written:
 
     def commit(self) -> None:
         found = self._found
-        for seq, status, (seen, when) in self._pending:
+        for seq, status, (seen, when), raw in self._pending:
             found.pop(seq, None)  # the most recently written last
-            found[seq] = (status, seen, when)
+            found[seq] = (status, seen, when, raw)
             if len(found) > _REMEMBERED:
                 del found[next(iter(found))]
         self._pending.clear()
 
     def get(self, seq: int, observed_at: Any, provider_time: Any,
-            raw: str | None) -> OrderStatus | None:
+            raw: str | None) -> tuple[OrderStatus, str | None] | None:
         """The status of an order whose row shares row ``seq``'s body, at the row's stored
         times, with row ``seq``'s payload if the order's row shares it too (``raw`` NULL),
-        else without any (``None``: not remembered)."""
+        else without any; and row ``seq``'s payload text (``None``: not remembered)."""
         hit = self._found.pop(seq, None)
         if hit is None:
             return None
         self._found[seq] = hit  # the most recently used last
-        status, seen, when = hit
+        status, seen, when, shared = hit
         if seen == observed_at and when == provider_time and raw is None:
-            return status
+            return status, shared
         seen_at = time_of(observed_at)
         assert seen_at is not None
         return attrs.evolve(status, observed_at=seen_at, provider_time=time_of(provider_time),
-                            raw={})
+                            raw={}), shared
 
 
 Kept = tuple[int | None, str | None]
@@ -125,10 +127,11 @@ Times = tuple[int | str | None, int | str | None]
 """A status's ``observed_at`` and ``provider_time`` as rows keep them (:func:`record_times`)."""
 
 _READ_ORDER = (
-    "SELECT o.changed_at, o.due_at, o.observed_at, o.provider_time, o.head, o.body, o.raw,"
-    " h.body, h.raw FROM orders o LEFT JOIN history h ON o.body IS NULL AND h.seq = o.head"
-    " WHERE o.provider = ? AND o.order_id = ?"
+    "SELECT changed_at, due_at, observed_at, provider_time, head, body, raw FROM orders"
+    " WHERE provider = ? AND order_id = ?"
 )
+_READ_SHARED = "SELECT body, raw FROM history WHERE seq = ?"
+"""The body and payload an order's row shares (read when they are not remembered)."""
 
 
 class _Writing:
@@ -227,16 +230,21 @@ class _SQLiteTransaction:
         """Take the order's record from its row (with the history row it shares, if any)."""
         if row is None:
             return
-        (changed_at, due_at, observed_at, provider_time, head, body, raw, shared,
-         shared_raw) = row
-        status = None if body is not None else self.written.get(
+        changed_at, due_at, observed_at, provider_time, head, own, raw = row
+        found = None if own is not None else self.written.get(
             head, observed_at, provider_time, raw)
-        if status is None:
-            status = status_of(self.provider, self.order_id, _body(body, shared), observed_at,
+        if found is not None:
+            status, shared_raw = found
+        else:
+            shared = shared_raw = None
+            if own is None:
+                shared, shared_raw = self.db.execute(_READ_SHARED, (head,)).fetchone() or (
+                    None, None)
+            status = status_of(self.provider, self.order_id, _body(own, shared), observed_at,
                                provider_time, None)
         self.record = OrderRecord(status, moment(changed_at),
                                   None if due_at is None else moment(due_at))
-        self.kept, self.head_raw = (head, body), shared_raw
+        self.kept, self.head_raw = (head, own), shared_raw
         self.row_times = observed_at, provider_time
 
     def _shared(self, status: OrderStatus) -> Kept | None:
@@ -281,13 +289,13 @@ class _SQLiteTransaction:
         if appended is not None and status is appended[1]:
             seq, _, self.head_raw, times = appended  # that row's body and payload
             kept, raw = (seq, None), None
-            self.written.add(seq, status, times)
+            self.written.add(seq, status, times, self.head_raw)
         else:
             kept, raw, times = self._keep(status), raw_text(status.raw), self._times(status)
             head, body = kept
             shares = head is not None and raw == self.head_raw  # the shared row's payload
             if head is not None and body is None and shares:  # row head's body and payload
-                self.written.add(head, status, times)
+                self.written.add(head, status, times, raw)
             raw = None if shares else raw or "{}"
         values = (micros(record.changed_at),
                   None if record.due_at is None else micros(record.due_at),
