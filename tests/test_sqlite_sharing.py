@@ -270,3 +270,25 @@ def test_an_entry_given_its_seq_keeps_every_other_field() -> None:
     assert stored == attrs.evolve(entry, seq=7)
     assert all(getattr(stored, f.name) is getattr(entry, f.name)
                for f in attrs.fields(HistoryEntry) if f.name != "seq")
+
+
+def test_a_missing_shared_row_is_a_typed_error_and_the_transaction_is_let_go(
+    tmp_path: Path,
+) -> None:
+    """A damaged file (the history row an order shares is gone) fails the order's transaction
+    with a clear error when it is read, and leaves the store usable."""
+    from orderstatus.stores.codec import RecordFormatError
+
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore(path) as store:
+        Tracker(store, registry=Registry()).observe(observation(S.CREATED, 0))
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM history")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:  # a new handle: nothing remembered
+        tracker = Tracker(store, registry=Registry())
+        with pytest.raises(RecordFormatError, match="its body is missing"):
+            tracker.observe(observation(S.SHIPPED, 5))
+        assert not store._db.in_transaction
+        assert tracker.observe(observation(S.CREATED, 0, order="B2")) is not None
