@@ -9,9 +9,11 @@ provider's sandbox would send them (Print API's ``orderId=…`` form; Gooten's `
 query with the order as the body), each for an order not seen before, so no two in flight
 share a fetch. Both servers get the same notifications in interleaved rounds.
 
-The figure is notifications per second (wall time). Beside it: each server's own CPU time per
-notification, and the part of it the in-process sandbox spent answering the fetch (the same on
-both sides; a real provider costs the receiver nothing), and the databases' sizes afterwards.
+The figure is notifications per second (wall time). Beside it: how long a notification takes
+to be answered (the median over a round, from its sending to the end of its answer), each
+server's own CPU time per notification, and the part of it the in-process sandbox spent
+answering the fetch (the same on both sides; a real provider costs the receiver nothing), and
+the databases' sizes afterwards.
 """
 
 from __future__ import annotations
@@ -105,14 +107,17 @@ def notifications(provider: str, orders: int, server: Server) -> list[bytes]:
     return requests
 
 
-async def blast(host: str, port: int, requests: list[bytes]) -> None:
-    """Post every request over keep-alive connections; fail unless each is answered 200."""
+async def blast(host: str, port: int, requests: list[bytes]) -> list[float]:
+    """Post every request over keep-alive connections; fail unless each is answered 200.
+    Return how long each took, from its sending to the end of its answer (seconds)."""
     queue = collections.deque(requests)
+    took: list[float] = []
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             while queue:
+                start = time.perf_counter()
                 writer.write(queue.popleft())
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(
@@ -120,12 +125,14 @@ async def blast(host: str, port: int, requests: list[bytes]) -> None:
                     if line.lower().startswith(b"content-length:")
                 )
                 body = await reader.readexactly(length)
+                took.append(time.perf_counter() - start)
                 if not head.startswith(b"HTTP/1.1 200"):
                     raise RuntimeError(f"receiver answered {head[:12]!r}: {body[:200]!r}")
         finally:
             writer.close()
 
     await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    return took
 
 
 def _measure(provider: str, per_round: int, rounds: int) -> Result:
@@ -139,14 +146,16 @@ def _measure(provider: str, per_round: int, rounds: int) -> Result:
         pending = {kind: notifications(provider, orders, server) for kind, server in
                    servers.items()}
         usage: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
+        answers: dict[str, list[float]] = {kind: [] for kind in KINDS}
 
         def round_of(kind: str) -> None:
             server = servers[kind]
             batch, pending[kind] = pending[kind][:per_round], pending[kind][per_round:]
             before = server.usage()
-            asyncio.run(blast(server.host, server.port, batch))
+            took = asyncio.run(blast(server.host, server.port, batch))
             after = server.usage()
             usage[kind].append((after[0] - before[0], after[1] - before[1]))
+            answers[kind].append(median(took))
 
         wall = interleaved({kind: lambda kind=kind: round_of(kind) for kind in KINDS}, rounds,
                            clock=time.perf_counter)
@@ -155,6 +164,7 @@ def _measure(provider: str, per_round: int, rounds: int) -> Result:
     rates = {kind: [per_round / t for t in times] for kind, times in wall.items()}
     cpu = {kind: median([c for c, _ in found[1:]]) / per_round for kind, found in usage.items()}
     box = {kind: median([s for _, s in found[1:]]) / per_round for kind, found in usage.items()}
+    answer = {kind: median(found[1:]) * 1e3 for kind, found in answers.items()}
     cpu_ratio = Spread.of([
         (a[0] - a[1]) / (b[0] - b[1])
         for a, b in zip(usage["orderstatus"][1:], usage["handwritten"][1:], strict=True)
@@ -164,8 +174,10 @@ def _measure(provider: str, per_round: int, rounds: int) -> Result:
         "hand-written ASGI app, same work", TARGET,
         f"{median(rates['orderstatus']):,.0f} notifications/s vs "
         f"{median(rates['handwritten']):,.0f}/s ({per_round:,} a round, {CONNECTIONS} "
-        f"connections); server CPU per notification {us(cpu['orderstatus'])} vs "
-        f"{us(cpu['handwritten'])}, the sandbox {us(box['orderstatus'])} of each; without it "
+        f"connections), each answered in {answer['orderstatus']:.1f} ms vs "
+        f"{answer['handwritten']:.1f} ms; server CPU per notification "
+        f"{us(cpu['orderstatus'])} vs {us(cpu['handwritten'])}, the sandbox "
+        f"{us(box['orderstatus'])} of each; without it "
         f"{cpu_ratio} the CPU; databases {sizes['orderstatus'] / 1024:,.0f} KiB vs "
         f"{sizes['handwritten'] / 1024:,.0f} KiB",
     )

@@ -35,3 +35,21 @@ def test_a_first_client_loads_no_test_code() -> None:
     providers, loaded = done.stdout.split("\n")[:2]
     assert {"fakeshop", "gooten", "printapi"} <= set(providers.split())  # plugins did load
     assert loaded == ""
+
+
+def test_a_tracker_in_memory_loads_no_other_store() -> None:
+    """A ``Tracker()`` (a property test's first example makes one) imports only the memory
+    store: neither sqlite3 nor the PostgreSQL store is compiled and imported on its way."""
+    code = (
+        "import sys, orderstatus\n"
+        "orderstatus.Tracker()\n"
+        "print(','.join(m for m in ('sqlite3', 'psycopg', 'orderstatus.stores.sqlite',\n"
+        "                           'orderstatus.stores.postgres') if m in sys.modules))\n"
+        "from orderstatus.stores import SQLiteStore, PostgresStore, open_store\n"
+        "print(SQLiteStore.__module__, PostgresStore.__module__, open_store.__module__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded, modules = done.stdout.split("\n")[:2]
+    assert loaded == ""
+    assert modules == ("orderstatus.stores.sqlite orderstatus.stores.postgres"
+                       " orderstatus.stores.url")

@@ -131,7 +131,7 @@ def test_three_watchers_fetch_each_due_order_once(world: World) -> None:
     started = watchers(world, 3)
     try:
         reports: list[dict[str, int]] = tell(started, "sweep 0")  # type: ignore[assignment]
-        assert sum(r["checked"] for r in reports) == ORDERS
+        assert sum(r["checked"] for r in reports) == ORDERS, reports
         assert all(r["checked"] > 0 for r in reports), f"a watcher had no share: {reports}"
         assert sum(r["failed"] for r in reports) == 0
         assert world.counting.gets == Counter(world.ids), "an order was fetched twice"
@@ -205,7 +205,7 @@ def receivers(world: World, count: int) -> Iterator[list[str]]:
                 receiver.wait(10)
             finally:
                 receiver.kill()
-                receiver.communicate()
+                print(receiver.communicate()[1], file=sys.stderr)  # shown if the test fails
 
 
 async def storm(box: GootenSandbox, ids: list[str], bases: list[str], per_order: int) -> None:

@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderstatus import OrderState, StatusChange
 from orderstatus.plugins import Registry
 from orderstatus.stores import MemoryStore, SQLiteStore, Store
 from orderstatus.testing.stores import observation
 from orderstatus.tracking import Outcome, Tracker
+from orderstatus.tracking.groups import lock_order
 
 S = OrderState
 
@@ -123,10 +126,24 @@ def test_a_failing_observation_is_undone_alone() -> None:
     assert store.commits == 2
 
 
-def test_a_failed_commit_fails_its_whole_group_and_the_next_one_is_written() -> None:
+def test_a_failed_batch_is_written_again_one_observation_at_a_time() -> None:
+    """Nothing of a batch whose commit failed is stored (on PostgreSQL one failed statement
+    aborts the whole transaction): each observation is then written in its own."""
+    store = Counting()
+    seen: list[StatusChange] = []
+    tracker = tracker_on(store, seen)
+    store.fail_commit = True
+    group = asyncio.run(while_held(store, tracker, ["B", "C", "D"]))
+    assert [e.outcome for e in group] == [Outcome.CHANGE] * 3  # type: ignore[attr-defined]
+    assert [store.current("suite", o) is not None for o in "BCD"] == [True] * 3
+    assert sorted(c.order_id for c in seen) == ["B", "C", "D", "HOLD"]  # each announced once
+    assert store.commits == 4  # the held one, then B, C and D alone
+
+
+def test_when_every_write_fails_each_caller_hears_why_and_the_next_one_is_written() -> None:
     store = Counting()
     tracker = tracker_on(store)
-    store.fail_commit = True
+    store.fail_commit, store.refused = True, {"B", "C", "D"}
     group = asyncio.run(while_held(store, tracker, ["B", "C", "D"]))
     assert all(isinstance(r, OSError) for r in group)
     assert [store.current("suite", o) for o in "BCD"] == [None] * 3
@@ -134,6 +151,37 @@ def test_a_failed_commit_fails_its_whole_group_and_the_next_one_is_written() -> 
     later = asyncio.run(tracker.arecord(observation(S.CREATED, 0, order="E")))
     assert later.outcome is Outcome.CHANGE
     assert store.current("suite", "E") is not None
+
+
+class Ordered(MemoryStore):
+    """A memory store noting the order its transactions (their locks) are taken in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: list[str] = []
+
+    @contextlib.contextmanager
+    def transaction(self, provider: str, order_id: str) -> Iterator[object]:  # type: ignore[override]
+        self.taken.append(order_id)
+        with super().transaction(provider, order_id) as txn:
+            yield txn
+
+
+@given(st.lists(st.sampled_from(["A", "B", "C", "D"]), max_size=12))
+def test_a_batch_takes_its_orders_locks_in_one_order(orders: list[str]) -> None:
+    """Two batches sharing orders can never each hold a lock the other waits for; one
+    order's observations keep the order they came in; entries come back as given."""
+    store = Ordered()
+    statuses = [observation(S.CREATED, minute, order=o) for minute, o in enumerate(orders)]
+    positions = lock_order(statuses)
+    assert sorted(positions) == list(range(len(orders)))
+    assert [orders[i] for i in positions] == sorted(orders)
+    for order in set(orders):
+        mine = [i for i in positions if orders[i] == order]
+        assert mine == sorted(mine)
+    entries = tracker_on(store).record_many(statuses)
+    assert store.taken == sorted(orders)
+    assert [e.status for e in entries] == statuses
 
 
 def test_callers_in_several_event_loops_are_each_answered_in_their_own() -> None:

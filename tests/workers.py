@@ -156,7 +156,9 @@ def watch(store: PostgresStore, settings: str, lease: float, batch: int) -> None
             break
         offset[0] = float(argument)
         report = loop.run_until_complete(watcher.sweep())
-        print(json.dumps(attrs.asdict(report)), flush=True)
+        failures = [str(failure.error) for failure in watcher.failures]  # why, if any failed
+        print(json.dumps({**attrs.asdict(report), **({"failures": failures} if failures else {})}),
+              flush=True)
     loop.run_until_complete(client.aclose())
 
 

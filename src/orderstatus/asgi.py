@@ -231,10 +231,18 @@ _DROP_ABORTS = _DropAborts()
 
 def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host``:``port`` (``0``: a free port) and listening, for
-    :func:`serve` or uvicorn; :class:`ConfigurationError` saying why when it cannot be."""
+    :func:`serve` or uvicorn; :class:`ConfigurationError` saying why when it cannot be.
+
+    Its connections send without Nagle's delay (``TCP_NODELAY``, which they inherit; asyncio
+    sets it only on sockets made with ``IPPROTO_TCP``, and this one is not): uvicorn writes
+    an answer's head and body apart, and a keep-alive client would otherwise get each body
+    only once it acknowledged the head, 40 ms later on Linux.
+    """
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family)
+        sock = socket.create_server((host, port), family=family)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
     except (OSError, OverflowError) as err:
         detail = getattr(err, "strerror", None) or err
         raise ConfigurationError(f"cannot listen on {host}:{port}: {detail}") from None

@@ -70,6 +70,7 @@ def test_a_users_property_tests_pass_with_hypothesis_defaults(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--show-capture=no",  # a failure's report, not the warnings logged before it
          "--rootdir", str(tmp_path), str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )

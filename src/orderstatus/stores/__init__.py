@@ -11,12 +11,38 @@ a URL. :mod:`.codec` is the JSON form of everything stored, for stores to share;
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import codec
 from .base import FeedState, OrderKey, OrderRecord, Store, Transaction, as_utc
 from .memory import MemoryStore
-from .postgres import PostgresStore
-from .sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
-from .url import open_store, store_location
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+    from .sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
+    from .url import open_store, store_location
+
+# Imported on first use: a Tracker() on its default MemoryStore (in a property test's first
+# example, say) does not wait for sqlite3 or the PostgreSQL store to be compiled and imported.
+_LAZY = {
+    "PostgresStore": "postgres",
+    "SCHEMA_VERSION": "sqlite",
+    "SQLiteStore": "sqlite",
+    "default_store_path": "sqlite",
+    "open_store": "url",
+    "store_location": "url",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -7,13 +7,21 @@ writes whatever has arrived: the observations waiting when it starts go into one
 its own so that one that fails is undone alone, and the ones arriving meanwhile make the next
 group. Every caller is answered only once its group is durable, so "200 only after it is
 stored" holds as it did with a commit each.
+
+A batch takes its orders' locks in one order (:func:`lock_order`), so two processes writing
+batches that share orders never deadlock. If the batch's commit fails anyway (on PostgreSQL
+one failed statement aborts the whole transaction), nothing of it was stored: each
+observation is then written again in a transaction of its own, so only the one that fails
+fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from orderstatus.models import OrderStatus, StatusChange
@@ -23,7 +31,9 @@ from .history import HistoryEntry
 if TYPE_CHECKING:
     from .tracker import Tracker
 
-__all__ = ["GroupWriter"]
+__all__ = ["GroupWriter", "lock_order"]
+
+log = logging.getLogger("orderstatus.tracking")
 
 Recorded = tuple[HistoryEntry, "StatusChange | None"]
 _Waiting = tuple[OrderStatus, "asyncio.Future[Recorded]", asyncio.AbstractEventLoop]
@@ -67,31 +77,56 @@ class GroupWriter:
                 raise
 
     def _write(self, group: list[_Waiting]) -> None:
-        tracker, store = self._tracker, self._tracker.store
-        outcomes: list[HistoryEntry | BaseException] = []
+        outcomes: list[HistoryEntry | BaseException] | None = None
         try:
-            if len(group) == 1:  # alone: its own transaction, no batch around it
-                with store.transaction(group[0][0].provider, group[0][0].order_id) as txn:
-                    outcomes.append(tracker._apply(txn, group[0][0]))
-            else:
-                with store.batch():
-                    for status, _, _ in group:
-                        try:
-                            with store.transaction(status.provider, status.order_id) as txn:
-                                outcomes.append(tracker._apply(txn, status))
-                        except Exception as err:  # undone alone: the others still commit
-                            outcomes.append(err)
-        except BaseException as err:  # the commit failed: none of the group is stored
+            if len(group) > 1:
+                try:
+                    outcomes = self._batched([status for status, _, _ in group])
+                except Exception as err:  # nothing of the batch is stored: each on its own
+                    log.info("a batch of %d observations failed (%s); writing each alone",
+                             len(group), type(err).__name__)
+            if outcomes is None:
+                outcomes = [self._alone(status) for status, _, _ in group]
+        except BaseException as err:  # interrupted: none of the group is answered as stored
             for _, future, loop in group:
                 _settle(loop, future, None, err)
-            if not isinstance(err, Exception):
-                raise
-            return
+            raise
+        tracker = self._tracker
         for outcome, (_, future, loop) in zip(outcomes, group, strict=True):
             if isinstance(outcome, HistoryEntry):  # announced here, once durable
                 _settle(loop, future, (outcome, tracker._report(outcome)), None)
             else:
                 _settle(loop, future, None, outcome)
+
+    def _batched(self, statuses: list[OrderStatus]) -> list[HistoryEntry | BaseException]:
+        """Write ``statuses`` in one batch, in :func:`lock_order`; their outcomes in their
+        own order. One failing in its transaction is undone alone; a failed commit raises."""
+        tracker, store = self._tracker, self._tracker.store
+        written: dict[int, HistoryEntry | BaseException] = {}
+        with store.batch():
+            for i in lock_order(statuses):
+                try:
+                    with store.transaction(statuses[i].provider, statuses[i].order_id) as txn:
+                        written[i] = tracker._apply(txn, statuses[i])
+                except Exception as err:  # undone alone: the others still commit
+                    written[i] = err
+        return [written[i] for i in range(len(statuses))]
+
+    def _alone(self, status: OrderStatus) -> HistoryEntry | BaseException:
+        """Write ``status`` in a transaction of its own; its entry, or why it failed."""
+        try:
+            with self._tracker.store.transaction(status.provider, status.order_id) as txn:
+                return self._tracker._apply(txn, status)
+        except Exception as err:
+            return err
+
+
+def lock_order(statuses: Sequence[OrderStatus]) -> list[int]:
+    """The positions of ``statuses`` in the order a batch writes them: by order, so batches
+    sharing orders take their locks in one order and never wait on each other in a circle;
+    one order's observations keep the order they came in."""
+    return sorted(range(len(statuses)),
+                  key=lambda i: (statuses[i].provider, statuses[i].order_id))
 
 
 def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Recorded],

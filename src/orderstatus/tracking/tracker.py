@@ -16,7 +16,7 @@ from orderstatus.models import OrderStatus, StatusChange
 from orderstatus.plugins import Registry, default_registry
 
 from .consumers import Consumer, check_limit, check_position
-from .groups import GroupWriter
+from .groups import GroupWriter, lock_order
 from .history import CHANGES, HistoryEntry, OrderRecord, Outcome
 from .rules import Decision, is_older, reconcile
 from .schedule import CheckPolicy
@@ -94,15 +94,21 @@ class Tracker:
 
     def record_many(self, statuses: Iterable[OrderStatus]) -> list[HistoryEntry]:
         """:meth:`record` each status, all in one commit (:meth:`Store.batch`); announce the
-        changes once it is durable. Nothing is stored if one of them fails."""
-        entries = []
+        changes once it is durable. Nothing is stored if one of them fails.
+
+        The orders are written, and their changes announced, in :func:`.groups.lock_order`
+        (so that batches sharing orders never deadlock); the entries come back in the order
+        of ``statuses``.
+        """
+        statuses = list(statuses)
+        order, written = lock_order(statuses), {}
         with self.store.batch():
-            for status in statuses:
-                with self.store.transaction(status.provider, status.order_id) as txn:
-                    entries.append(self._apply(txn, status))
-        for entry in entries:
-            self._report(entry)
-        return entries
+            for i in order:
+                with self.store.transaction(statuses[i].provider, statuses[i].order_id) as txn:
+                    written[i] = self._apply(txn, statuses[i])
+        for i in order:
+            self._report(written[i])
+        return [written[i] for i in range(len(statuses))]
 
     def observe(self, status: OrderStatus) -> StatusChange | None:
         """Reconcile one observation; return the change it makes, or ``None``.
