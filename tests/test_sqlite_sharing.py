@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderstatus import OrderState, OrderStatus
-from orderstatus.models import utcnow
+from orderstatus.models import ChangeKind, utcnow
 from orderstatus.plugins import Registry
 from orderstatus.stores import MemoryStore, SQLiteStore, Store
 from orderstatus.testing.stores import observation
@@ -219,3 +219,76 @@ def test_the_sqlite_store_reads_back_what_the_memory_store_keeps(
         trackers[1].close()
         with SQLiteStore(path) as reopened:
             assert snapshot(reopened, keys) == kept
+
+
+@pytest.mark.parametrize("provider", ["gooten", "printapi"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_the_record_a_transaction_remembers_is_the_one_its_row_holds(
+    provider: str, data: st.DataObject
+) -> None:
+    """The store takes an order's record from the statuses it wrote last (a change's, or a
+    duplicate's whose row shares that change's body and payload) instead of decoding its
+    row, even while another handle (another process) writes the same order: after every
+    observation that record is the one a fresh handle decodes, and any payload it comes
+    with is the order's."""
+    history = data.draw(status_histories(provider=provider, duplicates=True, reorder=True,
+                                         unknowns=True, details=True, max_size=12))
+    keep = data.draw(st.booleans())
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "s.sqlite3"
+        with SQLiteStore(path) as store, SQLiteStore(path) as other:
+            trackers = [Tracker(s, registry=Registry(), keep_duplicates=keep)
+                        for s in (store, other)]
+            for status in history.observations:
+                later = dt.timedelta(seconds=data.draw(st.integers(0, 3)))  # a refetch, say
+                status = attrs.evolve(status, observed_at=status.observed_at + later)
+                trackers[data.draw(st.sampled_from([0, 0, 1]))].observe(status)
+                key = status.provider, status.order_id
+                with store.transaction(*key) as txn:
+                    remembered = txn.record
+                with SQLiteStore(path) as fresh, fresh.transaction(*key) as txn:
+                    decoded = txn.record
+                assert remembered == decoded
+                if remembered is not None and remembered.status.raw:
+                    current = store.current(*key)
+                    assert current is not None and remembered.status.raw == current.raw
+
+
+def test_an_entry_given_its_seq_keeps_every_other_field() -> None:
+    """``with_seq`` is ``attrs.evolve(entry, seq=...)`` spelt out: it must name every field."""
+    from orderstatus.stores._sqlite_format import with_seq
+    from orderstatus.tracking.history import HistoryEntry, Outcome
+
+    status, before = observation(S.SHIPPED, 5), observation(S.CREATED, 0)
+    entry = HistoryEntry(Outcome.ANOMALY, status, S.CREATED, (S.IN_PRODUCTION,), 0,
+                         utcnow(), frozenset({ChangeKind.STATE}), before)
+    assert {f.name for f in attrs.fields(HistoryEntry)} == {
+        "outcome", "status", "previous", "skipped", "seq", "recorded_at", "kinds",
+        "previous_status"}
+    stored = with_seq(entry, 7)
+    assert stored == attrs.evolve(entry, seq=7)
+    assert all(getattr(stored, f.name) is getattr(entry, f.name)
+               for f in attrs.fields(HistoryEntry) if f.name != "seq")
+
+
+def test_a_missing_shared_row_is_a_typed_error_and_the_transaction_is_let_go(
+    tmp_path: Path,
+) -> None:
+    """A damaged file (the history row an order shares is gone) fails the order's transaction
+    with a clear error when it is read, and leaves the store usable."""
+    from orderstatus.stores.codec import RecordFormatError
+
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore(path) as store:
+        Tracker(store, registry=Registry()).observe(observation(S.CREATED, 0))
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM history")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:  # a new handle: nothing remembered
+        tracker = Tracker(store, registry=Registry())
+        with pytest.raises(RecordFormatError, match="its body is missing"):
+            tracker.observe(observation(S.SHIPPED, 5))
+        assert not store._db.in_transaction
+        assert tracker.observe(observation(S.CREATED, 0, order="B2")) is not None

@@ -51,6 +51,7 @@ __all__ = [
     "status_of",
     "time_of",
     "time_value",
+    "with_seq",
 ]
 
 SCHEMA_VERSION = 3
@@ -58,6 +59,7 @@ SCHEMA_VERSION = 3
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_UTC = dt.timezone.utc
 _ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
@@ -165,18 +167,23 @@ def entry_of(row: tuple[Any, ...]) -> HistoryEntry:
 
 def entry_values(seq: int | None, entry: HistoryEntry, provider: str, order_id: str,
                  status: tuple[int | None, str | None], raw: str | None,
-                 previous: tuple[int | None, str | None]) -> tuple[Any, ...]:
+                 times: tuple[int | str | None, int | str | None],
+                 previous: tuple[int | None, str | None],
+                 previous_times: tuple[int | str | None, int | str | None]) -> tuple[Any, ...]:
     """The values of :data:`INSERT_ENTRY` for ``entry`` (``seq`` ``None``: the next one),
-    given how its status and the status it replaced are kept (each as ``(base, body)``) and
-    its payload's :func:`raw_text`."""
-    own, replaced = entry.status, entry.previous_status
+    given how its status and the status it replaced are kept (each as ``(base, body)``, with
+    its :func:`record_times`) and its payload's :func:`raw_text`."""
     return (
         seq, provider, order_id, entry.outcome, int(entry.outcome in CHANGES),
-        micros(entry.recorded_at), *status, *record_times(own), raw,
-        entry.previous,
-        _state_names(entry.skipped), _names(entry.kinds), *previous,
-        *((None, None) if replaced is None else record_times(replaced)),
+        micros(entry.recorded_at), *status, *times, raw, entry.previous,
+        _state_names(entry.skipped), _names(entry.kinds), *previous, *previous_times,
     )
+
+
+def with_seq(entry: HistoryEntry, seq: int) -> HistoryEntry:
+    """``entry`` as stored at ``seq`` (``attrs.evolve``, without its per-call field walk)."""
+    return HistoryEntry(entry.outcome, entry.status, entry.previous, entry.skipped, seq,
+                        entry.recorded_at, entry.kinds, entry.previous_status)
 
 
 INSERT_ENTRY = (
@@ -192,8 +199,14 @@ do it too, but writes its counter, one more page per commit.)"""
 
 
 def record_times(status: OrderStatus) -> tuple[int | str | None, int | str | None]:
-    """A status's ``observed_at`` and ``provider_time`` as rows keep them."""
-    return time_value(status.observed_at), time_value(status.provider_time)
+    """A status's ``observed_at`` and ``provider_time`` as rows keep them (:func:`time_value`;
+    the usual case, UTC, done here without a call)."""
+    seen, when = status.observed_at, status.provider_time
+    return (
+        (seen - _EPOCH) // _MICROSECOND if seen.tzinfo is _UTC else time_value(seen),
+        None if when is None else (when - _EPOCH) // _MICROSECOND if when.tzinfo is _UTC
+        else time_value(when),
+    )
 
 
 def drop_entries(db: sqlite3.Connection, where: str, args: tuple[Any, ...], limit: int) -> int:
@@ -420,9 +433,12 @@ def _to_version_3(db: sqlite3.Connection) -> None:
         seq, provider, order_id, text = row
         entry = codec.from_json(text, HistoryEntry)
         replaced = entry.previous_status
-        return entry_values(seq, entry, provider, order_id, (None, body_text(entry.status)),
-                            raw_text(entry.status.raw),
-                            (None, None if replaced is None else body_text(replaced)))
+        return entry_values(
+            seq, entry, provider, order_id, (None, body_text(entry.status)),
+            raw_text(entry.status.raw), record_times(entry.status),
+            (None, None if replaced is None else body_text(replaced)),
+            (None, None) if replaced is None else record_times(replaced),
+        )
 
     _rewrite(db, "seq", "SELECT seq, provider, order_id, entry FROM history_2", entry_row,
              INSERT_ENTRY)

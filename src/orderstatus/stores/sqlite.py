@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -37,6 +38,7 @@ from ._sqlite_format import (
     record_times,
     status_of,
     time_of,
+    with_seq,
 )
 from .base import OrderKey, OrderRecord
 
@@ -68,16 +70,21 @@ _REMEMBERED = 1024
 
 class _Written:
     """The statuses of the history rows this store wrote last, by ``seq`` (at most 1,024),
-    raw payloads included: an order's next transaction takes its record from here instead of
-    decoding the body its row shares. Sound across processes: a row's body never changes while
-    it is shared, and no ``seq`` is used twice. A row joins once its transaction commits."""
+    raw payloads included, each with the row's payload text and at the times of the order
+    row that last shared its body: an order's next transaction takes its record from here
+    instead of reading and decoding the row its order's row shares. Sound across processes:
+    a row's body and payload never change while it is shared, no ``seq`` is used twice, and
+    the times are checked against the order's row. A row joins once its transaction
+    commits."""
 
     def __init__(self) -> None:
-        self._found: dict[int, tuple[OrderStatus, Any, Any]] = {}
-        self._pending: list[tuple[int, OrderStatus]] = []
+        self._found: dict[int, tuple[OrderStatus, Any, Any, str | None]] = {}
+        self._pending: list[tuple[int, OrderStatus, Times, str | None]] = []
 
-    def add(self, seq: int, status: OrderStatus) -> None:
-        self._pending.append((seq, status))
+    def add(self, seq: int, status: OrderStatus, times: Times, raw: str | None) -> None:
+        """Remember ``status``, whose body and payload (``raw``, as text) are row ``seq``'s,
+        at its order row's ``times``."""
+        self._pending.append((seq, status, times, raw))
 
     def mark(self) -> int:
         return len(self._pending)
@@ -88,51 +95,158 @@ class _Written:
 
     def commit(self) -> None:
         found = self._found
-        for seq, status in self._pending:
-            found[seq] = (status, *record_times(status))
+        for seq, status, (seen, when), raw in self._pending:
+            found.pop(seq, None)  # the most recently written last
+            found[seq] = (status, seen, when, raw)
             if len(found) > _REMEMBERED:
                 del found[next(iter(found))]
         self._pending.clear()
 
     def get(self, seq: int, observed_at: Any, provider_time: Any,
-            raw: str | None) -> OrderStatus | None:
+            raw: str | None) -> tuple[OrderStatus, str | None] | None:
         """The status of an order whose row shares row ``seq``'s body, at the row's stored
         times, with row ``seq``'s payload if the order's row shares it too (``raw`` NULL),
-        else without any (``None``: not remembered)."""
+        else without any; and row ``seq``'s payload text (``None``: not remembered)."""
         hit = self._found.pop(seq, None)
         if hit is None:
             return None
         self._found[seq] = hit  # the most recently used last
-        status, seen, when = hit
-        if (seen, when) == (observed_at, provider_time) and raw is None:
-            return status
+        status, seen, when, shared = hit
+        if seen == observed_at and when == provider_time and raw is None:
+            return status, shared
         seen_at = time_of(observed_at)
         assert seen_at is not None
         return attrs.evolve(status, observed_at=seen_at, provider_time=time_of(provider_time),
-                            raw={})
+                            raw={}), shared
 
 
 Kept = tuple[int | None, str | None]
 """How a row keeps a status's body: ``(None, its JSON text)``, or ``(seq, None)``: the body of
 history row ``seq`` (see :mod:`._sqlite_format`)."""
 
+Times = tuple[int | str | None, int | str | None]
+"""A status's ``observed_at`` and ``provider_time`` as rows keep them (:func:`record_times`)."""
 
-@attrs.define
+_READ_ORDER = (
+    "SELECT changed_at, due_at, observed_at, provider_time, head, body, raw FROM orders"
+    " WHERE provider = ? AND order_id = ?"
+)
+_READ_SHARED = "SELECT body, raw FROM history WHERE seq = ?"
+"""The body and payload an order's row shares (read when they are not remembered)."""
+
+
+class _Writing:
+    """One write transaction, or a savepoint in the batch this thread has open: a context
+    manager giving the connection (a class rather than a generator: every observation opens
+    one, and this is the cheaper of the two)."""
+
+    __slots__ = ("_mark", "_store")
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._mark: int | None = None
+        """Where the batch's savepoint began in :class:`_Written` (``None``: no batch)."""
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._batches:
+                self._mark = store._written.mark()
+                store._db.execute("SAVEPOINT step")
+            else:
+                store._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            store._lock.release()
+            raise
+        return store._db
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        store = self._store
+        db, written, mark = store._db, store._written, self._mark
+        try:
+            if mark is not None:
+                if exc_type is not None:
+                    written.undo(mark)
+                    db.execute("ROLLBACK TO step")
+                db.execute("RELEASE step")
+            elif exc_type is None:
+                try:
+                    db.execute("COMMIT")
+                except BaseException:
+                    _roll_back(db, written)
+                    raise
+                written.commit()
+            else:
+                _roll_back(db, written)
+        finally:
+            store._lock.release()
+
+
+def _roll_back(db: sqlite3.Connection, written: _Written) -> None:
+    written.undo()
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
 class _SQLiteTransaction:
-    """One order's read-compare-write, knowing how its row keeps the record's status."""
+    """One order's read-compare-write (a context manager: :meth:`SQLiteStore.transaction`),
+    knowing how its row keeps the record's status."""
 
-    record: OrderRecord | None
-    db: sqlite3.Connection
-    written: _Written
-    provider: str
-    order_id: str
-    kept: Kept
-    """How the order's row keeps the record's body (``(None, None)``: no row)."""
-    head_raw: str | None
-    """The payload text of the history row whose body the order's row shares, if it does."""
-    appended: tuple[int, OrderStatus, str | None] | None = None
-    """The last history row appended here that holds its status's body and payload itself,
-    its status and its payload text."""
+    __slots__ = ("_writing", "appended", "db", "head_raw", "kept", "order_id", "provider",
+                 "record", "row_times", "written")
+
+    def __init__(self, store: SQLiteStore, provider: str, order_id: str) -> None:
+        self._writing = _Writing(store)
+        self.written = store._written
+        self.provider = provider
+        self.order_id = order_id
+        self.record: OrderRecord | None = None
+        self.kept: Kept = (None, None)
+        """How the order's row keeps the record's body (``(None, None)``: no row)."""
+        self.head_raw: str | None = None
+        """The payload text of the history row whose body the order's row shares, if it
+        does."""
+        self.row_times: Times = (None, None)
+        """The record's times as its row keeps them."""
+        self.appended: tuple[int, OrderStatus, str | None, Times] | None = None
+        """The last history row appended here that holds its status's body and payload
+        itself, its status, its payload text and its times."""
+
+    def __enter__(self) -> _SQLiteTransaction:
+        self.db = db = self._writing.__enter__()
+        try:
+            self._read(db.execute(_READ_ORDER, (self.provider, self.order_id)).fetchone())
+        except BaseException as err:
+            self._writing.__exit__(type(err), err, err.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._writing.__exit__(exc_type, exc, tb)
+
+    def _read(self, row: tuple[Any, ...] | None) -> None:
+        """Take the order's record from its row (with the history row it shares, if any)."""
+        if row is None:
+            return
+        changed_at, due_at, observed_at, provider_time, head, own, raw = row
+        found = None if own is not None else self.written.get(
+            head, observed_at, provider_time, raw)
+        if found is not None:
+            status, shared_raw = found
+        else:
+            shared = shared_raw = None
+            if own is None:
+                shared, shared_raw = self.db.execute(_READ_SHARED, (head,)).fetchone() or (
+                    None, None)
+            status = status_of(self.provider, self.order_id, _body(own, shared), observed_at,
+                               provider_time, None)
+        self.record = OrderRecord(status, moment(changed_at),
+                                  None if due_at is None else moment(due_at))
+        self.kept, self.head_raw = (head, own), shared_raw
+        self.row_times = observed_at, provider_time
 
     def _shared(self, status: OrderStatus) -> Kept | None:
         """How to keep ``status`` without encoding it, when its body is the record's."""
@@ -146,34 +260,47 @@ class _SQLiteTransaction:
     def _keep(self, status: OrderStatus) -> Kept:
         return self._shared(status) or (None, body_text(status))
 
+    def _times(self, status: OrderStatus) -> Times:
+        """``status``'s times as rows keep them (the record's row's, when they are its)."""
+        record = self.record
+        if record is not None and status.observed_at is record.status.observed_at and (
+            status.provider_time is record.status.provider_time
+        ):
+            return self.row_times
+        return record_times(status)
+
     def append(self, entry: HistoryEntry) -> HistoryEntry:
         status, replaced = entry.status, entry.previous_status
-        kept, raw = self._keep(status), raw_text(status.raw)
+        kept, raw, times = self._keep(status), raw_text(status.raw), record_times(status)
         cursor = self.db.execute(INSERT_ENTRY, entry_values(
-            None, entry, self.provider, self.order_id, kept, raw,
+            None, entry, self.provider, self.order_id, kept, raw, times,
             (None, None) if replaced is None else self._keep(replaced),
+            (None, None) if replaced is None else self._times(replaced),
         ))
         seq = cursor.lastrowid
         assert seq is not None
         if kept[0] is None:
-            self.appended = seq, status, raw
-        return attrs.evolve(entry, seq=seq)
+            self.appended = seq, status, raw, times
+        return with_seq(entry, seq)
 
     def write(self, record: OrderRecord) -> None:
         status, appended = record.status, self.appended
         kept: Kept
         raw: str | None
         if appended is not None and status is appended[1]:
-            kept, raw = (appended[0], None), None  # that row's body and payload
-            self.head_raw = appended[2]
-            self.written.add(appended[0], status)
+            seq, _, self.head_raw, times = appended  # that row's body and payload
+            kept, raw = (seq, None), None
+            self.written.add(seq, status, times, self.head_raw)
         else:
-            kept, raw = self._keep(status), raw_text(status.raw)
-            shares = kept[0] is not None and raw == self.head_raw  # the shared row's payload
+            kept, raw, times = self._keep(status), raw_text(status.raw), self._times(status)
+            head, body = kept
+            shares = head is not None and raw == self.head_raw  # the shared row's payload
+            if head is not None and body is None and shares:  # row head's body and payload
+                self.written.add(head, status, times, raw)
             raw = None if shares else raw or "{}"
         values = (micros(record.changed_at),
                   None if record.due_at is None else micros(record.due_at),
-                  *record_times(status), *kept, raw, self.provider, self.order_id)
+                  *times, *kept, raw, self.provider, self.order_id)
         state = status.state
         if self.record is None:
             self.db.execute(_INSERT_ORDER, (*values, state, int(is_terminal(state))))
@@ -183,7 +310,7 @@ class _SQLiteTransaction:
             moved = (state is not before, terminal is not is_terminal(before))
             extra = (state,) * moved[0] + (int(terminal),) * moved[1]
             self.db.execute(_UPDATE_ORDER[moved], (*values[:-2], *extra, *values[-2:]))
-        self.record, self.kept = record, kept
+        self.record, self.kept, self.row_times = record, kept, times
 
     def reschedule(self, due_at: dt.datetime | None) -> None:
         self.db.execute(
@@ -247,60 +374,14 @@ class SQLiteStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> _Writing:
         """One write transaction, or a savepoint in the batch this thread has open."""
-        with self._lock:
-            db, written = self._db, self._written
-            if self._batches:
-                mark = written.mark()
-                db.execute("SAVEPOINT step")
-                try:
-                    yield db
-                except BaseException:
-                    written.undo(mark)
-                    db.execute("ROLLBACK TO step")
-                    db.execute("RELEASE step")
-                    raise
-                db.execute("RELEASE step")
-                return
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                written.undo()
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            written.commit()
+        return _Writing(self)
 
-    @contextlib.contextmanager
-    def transaction(self, provider: str, order_id: str) -> Iterator[_SQLiteTransaction]:
+    def transaction(self, provider: str, order_id: str) -> _SQLiteTransaction:
         """A ``BEGIN IMMEDIATE`` transaction (a savepoint in a batch) around one order; its
         record's status comes without the raw payload, which the tracker never needs."""
-        with self._write() as db:
-            row = db.execute(
-                "SELECT o.changed_at, o.due_at, o.observed_at, o.provider_time, o.head, o.body,"
-                " o.raw, h.body, h.raw FROM orders o LEFT JOIN history h ON o.body IS NULL"
-                " AND h.seq = o.head WHERE o.provider = ? AND o.order_id = ?",
-                (provider, order_id),
-            ).fetchone()
-            if row is None:
-                yield _SQLiteTransaction(None, db, self._written, provider, order_id,
-                                         (None, None), None)
-                return
-            (changed_at, due_at, observed_at, provider_time, head, body, raw, shared,
-             shared_raw) = row
-            status = None if body is not None else self._written.get(
-                head, observed_at, provider_time, raw)
-            if status is None:
-                status = status_of(provider, order_id, _body(body, shared), observed_at,
-                                   provider_time, None)
-            record = OrderRecord(status, moment(changed_at),
-                                 None if due_at is None else moment(due_at))
-            yield _SQLiteTransaction(record, db, self._written, provider, order_id,
-                                     (head, body), shared_raw)
+        return _SQLiteTransaction(self, provider, order_id)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

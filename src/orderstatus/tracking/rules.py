@@ -130,9 +130,9 @@ def _items_changed(before: OrderStatus, after: OrderStatus) -> bool:
         return False
     if sorted(i.item_id for i in before.items) != sorted(i.item_id for i in after.items):
         return True
-    if _item_states(before) == _item_states(after):
+    if _in_step(before) and _in_step(after):  # the order's state says it all (cheaper first)
         return False
-    return not (_in_step(before) and _in_step(after))
+    return _item_states(before) != _item_states(after)
 
 
 def changed_kinds(before: OrderStatus | None, after: OrderStatus) -> frozenset[ChangeKind]:

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import attrs
 
@@ -116,7 +116,9 @@ class Tracker:
         Duplicates and stale observations return ``None``; so does an ``unknown`` state,
         which is logged as a warning and kept in the history with its raw value.
         """
-        return self._record(status)[1]
+        with self.store.transaction(status.provider, status.order_id) as txn:
+            entry = self._apply(txn, status, unkept=False)
+        return None if entry is None else self._report(entry)
 
     async def arecord(self, status: OrderStatus) -> HistoryEntry:
         """:meth:`record` from an event loop: the store is used in a worker thread, and
@@ -132,20 +134,33 @@ class Tracker:
         """:meth:`observe` from an event loop (written as :meth:`arecord` writes)."""
         return (await self._groups.record(status))[1]
 
-    def _apply(self, txn: Transaction, status: OrderStatus) -> HistoryEntry:
-        """Decide, append the history entry and write the record, in ``txn``."""
+    @overload
+    def _apply(self, txn: Transaction, status: OrderStatus) -> HistoryEntry: ...
+
+    @overload
+    def _apply(self, txn: Transaction, status: OrderStatus, *,
+               unkept: bool) -> HistoryEntry | None: ...
+
+    def _apply(self, txn: Transaction, status: OrderStatus, *,
+               unkept: bool = True) -> HistoryEntry | None:
+        """Decide, append the history entry and write the record, in ``txn``; return the
+        entry (``None`` for a duplicate or stale one that is not kept, unless ``unkept``:
+        :meth:`observe` has no use for it)."""
         record = txn.record
         current = record.status if record is not None else None
         decision = reconcile(current, status)
-        repeat = decision.outcome in _REPEATS
-        shown = decision.applied if decision.applied is not None else status
-        entry = HistoryEntry(
-            decision.outcome, attrs.evolve(shown, raw={}) if repeat else shown,
-            decision.previous, decision.skipped, kinds=decision.kinds,
-            previous_status=_without_raw(current) if decision.outcome in CHANGES else None,
-        )
-        if self.keep_duplicates or not repeat:
-            entry = txn.append(entry)
+        outcome = decision.outcome
+        repeat = outcome in _REPEATS
+        entry: HistoryEntry | None = None
+        if unkept or self.keep_duplicates or not repeat:
+            shown = decision.applied if decision.applied is not None else status
+            entry = HistoryEntry(
+                outcome, attrs.evolve(shown, raw={}) if repeat else shown,
+                decision.previous, decision.skipped, kinds=decision.kinds,
+                previous_status=_without_raw(current) if outcome in CHANGES else None,
+            )
+            if self.keep_duplicates or not repeat:
+                entry = txn.append(entry)
         self._schedule(txn, decision, status)
         return entry
 
