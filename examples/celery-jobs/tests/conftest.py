@@ -85,7 +85,7 @@ def worker(environment: dict[str, str], workdir: Path) -> Iterator[Path]:
             env={**os.environ, **environment}, stdout=output, stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, 60)
+        wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, 60, log)
         assert process.poll() is None, log.read_text()
         yield log
     finally:
@@ -111,9 +111,12 @@ def recorded(environment: dict[str, str]) -> Iterator[Tracker]:
         yield tracker
 
 
-def wait_for(condition: Any, seconds: float) -> None:
-    """Poll ``condition`` (another process is at work) until it holds or time runs out."""
+def wait_for(condition: Any, seconds: float, log: Path | None = None) -> None:
+    """Poll ``condition`` (another process is at work) until it holds or time runs out; the
+    failure shows the end of the worker's ``log``."""
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the worker"
+        if time.monotonic() >= deadline:
+            tail = "" if log is None else "; its log ends:\n" + log.read_text()[-4000:]
+            raise AssertionError(f"timed out waiting for the worker{tail}")
         time.sleep(0.05)

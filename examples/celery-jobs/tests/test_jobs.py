@@ -33,9 +33,9 @@ def test_the_receiver_queues_and_the_worker_fetches_and_records(
     # Answered at once: queued, not yet fetched.
     assert [[status for _, status in d.attempts] for d in deliveries] == [[202]] * 3
     wait_for(lambda: recorded.state("printapi", shipped) is OrderState.SHIPPED
-             and recorded.state("gooten", making) is OrderState.IN_PRODUCTION, 60)
+             and recorded.state("gooten", making) is OrderState.IN_PRODUCTION, 60, worker)
     wait_for(lambda: f"{reference('printapi', '404404')}: no such order, ignored"
-             in worker.read_text(), 30)
+             in worker.read_text(), 30, worker)
     assert recorded.state("printapi", "404404") is None
 
 
@@ -49,7 +49,7 @@ def test_an_outage_is_retried_by_the_queue(
     answer = httpx.post(f"{receiver_url}webhooks/printapi", content=f"orderId={order_id}",
                         headers=FORM)
     assert answer.status_code == 202
-    wait_for(lambda: recorded.state("printapi", order_id) is OrderState.IN_PRODUCTION, 60)
+    wait_for(lambda: recorded.state("printapi", order_id) is OrderState.IN_PRODUCTION, 60, worker)
     fetches = [r for r in printapi.requests if r == ("GET", f"/v2/orders/{order_id}")]
     assert len(fetches) == 2  # refused once, fetched again when the task came back
     assert "retry: Retry in" in worker.read_text()
