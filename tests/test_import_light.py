@@ -9,15 +9,18 @@ DEFERRED = ("asyncio", "concurrent.futures", "cattrs", "importlib.metadata",
             "sqlite3", "hypothesis", "uvicorn", "pytest", "psycopg", "psycopg_pool")
 
 
+def printed(code: str) -> list[str]:
+    """The lines ``code`` prints in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split("\n")
+
+
 def test_import_leaves_heavy_modules_unloaded() -> None:
     code = (
         "import sys, orderstatus\n"
         f"print(','.join(m for m in {DEFERRED!r} if m in sys.modules))"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert loaded == ""
+    assert printed(code)[0] == ""
 
 
 def test_a_first_client_loads_no_test_code() -> None:
@@ -31,8 +34,7 @@ def test_a_first_client_loads_no_test_code() -> None:
         "print(' '.join(orderstatus.default_registry().names))\n"
         "print(' '.join(sorted(test_code)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    providers, loaded = done.stdout.split("\n")[:2]
+    providers, loaded = printed(code)[:2]
     assert {"fakeshop", "gooten", "printapi"} <= set(providers.split())  # plugins did load
     assert loaded == ""
 
@@ -48,8 +50,7 @@ def test_a_tracker_in_memory_loads_no_other_store() -> None:
         "from orderstatus.stores import SQLiteStore, PostgresStore, open_store\n"
         "print(SQLiteStore.__module__, PostgresStore.__module__, open_store.__module__)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded, modules = done.stdout.split("\n")[:2]
+    loaded, modules = printed(code)[:2]
     assert loaded == ""
     assert modules == ("orderstatus.stores.sqlite orderstatus.stores.postgres"
                        " orderstatus.stores.url")

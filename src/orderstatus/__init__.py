@@ -25,11 +25,11 @@ Internal (importable, but may change in any release):
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import errors, lifecycle
+from ._lazy import lazy_names
 from ._version import __version__
 from .client import AsyncClient, Client, OrderRef
 from .errors import (
@@ -111,14 +111,7 @@ _LAZY = {
     "webhook_app": "webhooks",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'orderstatus' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

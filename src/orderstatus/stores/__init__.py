@@ -11,8 +11,9 @@ a URL. :mod:`.codec` is the JSON form of everything stored, for stores to share;
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from orderstatus._lazy import lazy_names
 
 from . import codec
 from .base import FeedState, OrderKey, OrderRecord, Store, Transaction, as_utc
@@ -34,14 +35,7 @@ _LAZY = {
     "store_location": "url",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [
