@@ -7,6 +7,8 @@ Both run the same operations (:mod:`orderstatus._operations`, over the HTTP exch
 from __future__ import annotations
 
 import abc
+import contextlib
+import functools
 import math
 import threading
 import time
@@ -18,7 +20,7 @@ import httpx
 
 from ._context import ErrorContext, error_context
 from ._exchange import Exchange, Op, Reply, SendRequest, Sleep, error_boundary
-from ._observer import Observer, request_hook, response_hook, sending
+from ._observer import Aside, Observer, request_hook, response_hook, sending
 from ._operations import Operations, checked_refs
 from ._redaction import Redactor, guard_loggers
 from ._transfer import (
@@ -214,6 +216,22 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
             "follow_redirects": False,
         }
 
+    @contextlib.contextmanager
+    def _attempt(self, effect: SendRequest) -> Iterator[Callable[[Reply], Reply]]:
+        """Around the sending of one attempt, sync or async: its deadline, its error context
+        and its trace; gives what to pass the attempt's reply through (the trace hears how it
+        ended) on its way out. The reply is never kept in a local (it carries the request's
+        URL, secret and all)."""
+        deadline = DEADLINE.set(time.monotonic() + effect.budget)
+        try:
+            with error_context(effect.context), sending(effect.trace) as aside:
+                if aside is None:
+                    yield _unchanged
+                else:
+                    yield functools.partial(_ended, aside)
+        finally:
+            DEADLINE.reset(deadline)
+
     def _prepare(self, send: SendRequest) -> httpx.Request:
         """Give a provider-built request the client's headers, and timeouts within the budget
         (the same for most requests: built once)."""
@@ -235,6 +253,16 @@ class _BaseClient(abc.ABC, Generic[TransportT, SleepT, HttpT]):
     def __repr__(self) -> str:
         ops = getattr(self, "_ops", None)  # an error tracker may show one half built
         return f"<{type(self).__name__} providers={list(ops.providers) if ops else []}>"
+
+
+def _unchanged(reply: Reply) -> Reply:
+    return reply
+
+
+def _ended(aside: Aside, reply: Reply) -> Reply:
+    """``reply``, once ``aside`` heard that its attempt ended in it."""
+    aside.end(reply)
+    return reply
 
 
 def _secrets(providers: Mapping[str, Provider]) -> list[str]:
@@ -292,18 +320,11 @@ class Client(_BaseClient[httpx.BaseTransport, SyncSleep, httpx.Client]):
     def _send(self, effect: SendRequest) -> Reply:
         """Send one request and receive its answer, or the error that came instead; the
         attempt is over by the end of its budget."""
-        deadline = DEADLINE.set(time.monotonic() + effect.budget)
-        try:
-            with error_context(effect.context), sending(effect.trace) as aside:
-                try:
-                    reply: Reply = self._client_for(effect.provider).send(self._prepare(effect))
-                except (httpx.HTTPError, OrderStatusError) as err:
-                    reply = err
-                if aside is not None:
-                    aside.end(reply)
-                return reply
-        finally:
-            DEADLINE.reset(deadline)
+        with self._attempt(effect) as ended:
+            try:
+                return ended(self._client_for(effect.provider).send(self._prepare(effect)))
+            except (httpx.HTTPError, OrderStatusError) as err:
+                return ended(err)
 
     def fetch(self, provider: str, order_id: str, *, strict: bool | None = None) -> OrderStatus:
         """Fetch one order's status."""
@@ -483,19 +504,11 @@ class AsyncClient(_BaseClient[httpx.AsyncBaseTransport, AsyncSleep, httpx.AsyncC
     async def _send(self, effect: SendRequest) -> Reply:
         """Send one request and receive its answer, or the error that came instead; the
         attempt is over by the end of its budget."""
-        deadline = DEADLINE.set(time.monotonic() + effect.budget)
-        try:
-            with error_context(effect.context), sending(effect.trace) as aside:
-                try:
-                    reply: Reply = await self._client_for(effect.provider).send(
-                        self._prepare(effect))
-                except (httpx.HTTPError, OrderStatusError) as err:
-                    reply = err
-                if aside is not None:
-                    aside.end(reply)
-                return reply
-        finally:
-            DEADLINE.reset(deadline)
+        with self._attempt(effect) as ended:
+            try:
+                return ended(await self._client_for(effect.provider).send(self._prepare(effect)))
+            except (httpx.HTTPError, OrderStatusError) as err:
+                return ended(err)
 
     async def fetch(
         self, provider: str, order_id: str, *, strict: bool | None = None
